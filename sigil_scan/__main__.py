@@ -1,0 +1,3 @@
+from sigil_scan.cli import main
+
+main()

@@ -1,0 +1,49 @@
+"""Shared adapter helpers: fact construction with exact lines, tolerant access to odd shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sigil_scan.model import Document, Fact, Scope
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AdaptContext:
+    tool: str
+    scope: Scope
+    role: str
+    surface_id: str
+    home: Path
+    shared: bool  # the file is normally committed to the repository
+
+
+def fact(document: Document, kind: str, key_path: KeyPath, **fields: Any) -> Fact:
+    position = document.position(key_path)
+    return Fact(
+        kind=kind,
+        fields=fields,
+        file=document.path,
+        key_path=key_path,
+        line=position.line if position else None,
+        column=position.column if position else None,
+    )
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def str_list(value: Any) -> list[str]:
+    return [str(v) for v in as_list(value) if isinstance(v, (str, int, float))]

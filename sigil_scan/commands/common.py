@@ -1,0 +1,56 @@
+"""Pieces shared by commands: output files, colour, building scan options from CLI arguments."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+import click
+
+from sigil_scan.errors import SigilError
+
+INCOMPLETE_KINDS = ("permission_missing", "io_error", "missing", "walk_error", "config")
+
+
+def use_colour(choice: str, stream: IO[str]) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Write the report; a file is opened only now, once the scan has succeeded."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise SigilError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+def fail(message: str) -> None:
+    click.echo(f"sigil: error: {message}", err=True)
+    raise SystemExit(2)
+
+
+def home_dir() -> Path:
+    return Path(os.path.expanduser("~"))
+
+
+def split_home(paths: tuple[Path, ...], home_flag: bool) -> tuple[list[Path], bool, Path]:
+    """A PATH that is the home directory (the shell expands `~`) means home mode."""
+    home = home_dir()
+    real_home = os.path.realpath(home)
+    rest = [p for p in paths if os.path.realpath(p) != real_home]
+    home_mode = home_flag or len(rest) != len(paths)
+    if home_mode:
+        return [*rest, home], True, home
+    return rest or [Path(".")], False, home

@@ -1,0 +1,105 @@
+"""`sigil show paths|config|rules`, `sigil doctor`, `sigil version`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from sigil_scan import __version__
+from sigil_scan.commands.common import home_dir
+
+
+@click.group()
+def show() -> None:
+    """Show what the scanner would look at on this machine."""
+
+
+@show.command("paths")
+@click.option("--platform", type=click.Choice(["linux", "macos", "windows"]), help="Resolve for another platform.")
+def show_paths(platform: str | None) -> None:
+    """Every user, managed and application surface for this machine, found or not."""
+    from sigil_scan.engine.library import load_library
+    from sigil_scan.surfaces import ProjectIndex, current_platform, existing, global_surfaces
+
+    library = load_library()
+    chosen = platform or current_platform()
+    for surface in global_surfaces(library, platform=chosen, home=home_dir()):
+        found = existing(surface.pattern) if chosen == current_platform() else []
+        mark = "found  " if found else "absent "
+        click.echo(f"{mark} {surface.spec.tool:<14} {surface.spec.scope.value:<12} {surface.pattern}")
+    click.echo("")
+    click.echo("project surfaces (relative to each project root):")
+    for p in ProjectIndex(library, chosen).patterns:
+        click.echo(f"        {p.spec.tool:<14} {'/'.join(p.parts)}")
+
+
+@show.command("config")
+def show_config() -> None:
+    """The effective configuration: rule sources, rubric and discovery settings."""
+    from sigil_scan.engine.library import load_library
+    from sigil_scan.resources import rules_dir
+
+    library = load_library()
+    click.echo(json.dumps(
+        {
+            "version": __version__,
+            "rule_sources": [str(s) for s in library.sources],
+            "rules": len(library.rules),
+            "surfaces": len(library.surfaces),
+            "pattern_sets": sorted(library.patterns),
+            "rubric": library.rubric,
+            "discovery": str(rules_dir() / "discovery.yaml"),
+        },
+        indent=2,
+    ))
+
+
+@click.command()
+def doctor() -> None:
+    """Check the installation: libraries, the rule library against its schemas, this machine."""
+    problems = 0
+
+    def line(ok: bool, text: str) -> None:
+        nonlocal problems
+        problems += 0 if ok else 1
+        click.echo(f"{'ok  ' if ok else 'FAIL'} {text}")
+
+    import yaml
+
+    line(True, f"sigil-scan {__version__} on Python {sys.version.split()[0]}")
+    line(hasattr(yaml, "CSafeLoader"), "PyYAML has libyaml (fast C loader)")
+    try:
+        import tomli  # noqa: F401
+
+        line(True, "tomli available (fast TOML)")
+    except ImportError:
+        line(True, "tomli missing: using stdlib tomllib (slower)")
+    from sigil_scan.engine.library import load_library, validate
+    from sigil_scan.errors import SigilError
+    from sigil_scan.resources import rules_dir
+    from sigil_scan.yamlload import load_yaml
+
+    root = rules_dir()
+    try:
+        library = load_library()
+        for rule in library.rules:
+            doc = {k: v for k, v in rule.items() if not k.startswith("_")}
+            validate(doc, "rule", Path(rule["_source"]))
+        for path in sorted((root / "surfaces").glob("*.yaml")):
+            validate(load_yaml(path.read_bytes()), "surfaces", path)
+        line(True, f"rule library {root}: {len(library.rules)} rules, {len(library.surfaces)} surfaces valid")
+    except SigilError as exc:
+        line(False, f"rule library: {exc}")
+    home = home_dir()
+    line(os.access(home, os.R_OK), f"home directory {home} readable")
+    sys.exit(1 if problems else 0)
+
+
+@click.command()
+def version() -> None:
+    """Print the version."""
+    click.echo(f"sigil-scan {__version__}")

@@ -1,0 +1,1 @@
+"""Rule library loading, matching and evaluation."""

@@ -1,0 +1,146 @@
+"""Reading one simple command's words: program name, flags, operands, option values, targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .compile import Compiled, Matcher
+from .lexer import Word
+
+
+def program_name(word: Word) -> str:
+    """`/usr/bin/rm`, `\\rm`, `"rm"`, `RM.EXE` (Windows) all name `rm`'s basename as written."""
+    name = word.value.rsplit("/", 1)[-1]
+    if "\\" in name:  # Windows path
+        name = name.rsplit("\\", 1)[-1]
+    if name.lower().endswith(".exe"):
+        name = name[:-4]
+    return name
+
+
+@dataclass(slots=True)
+class Argv:
+    words: list[Word]  # words[0] is the program
+    program: str
+    short: frozenset[str]  # letters of single-dash bundles: -rf -> {r, f}
+    long: frozenset[str]  # whole option words and their `--x=` heads
+    operands: list[Word]  # non-option words (values of known value options excluded)
+
+    @property
+    def values(self) -> list[str]:
+        return [w.value for w in self.words[1:]]
+
+
+def read_argv(words: list[Word], value_options: frozenset[str] = frozenset()) -> Argv:
+    short: set[str] = set()
+    long: set[str] = set()
+    operands: list[Word] = []
+    skip = False
+    ended = False
+    for w in words[1:]:
+        v = w.value
+        if skip:
+            skip = False
+            continue
+        if ended or len(v) < 2 or v[0] != "-":
+            operands.append(w)
+            continue
+        if v == "--":
+            ended = True
+            continue
+        head = v.split("=", 1)[0]
+        long.add(v)
+        long.add(head)
+        if v[1] != "-":
+            short.update(head[1:])
+        if v in value_options:
+            skip = True
+    return Argv(words, program_name(words[0]), frozenset(short), frozenset(long), operands)
+
+
+def has_flag(argv: Argv, flags: tuple[frozenset[str], frozenset[str]]) -> bool:
+    short, long_ = flags
+    return bool(short & argv.short) or bool(long_ & argv.long)
+
+
+def matches(m: Matcher, argv: Argv) -> bool:
+    """Whether every condition of `m` holds for this command (the program already matched)."""
+    if m.value_options:
+        argv = read_argv(argv.words, m.value_options)
+    operands = argv.operands
+    if m.subcommands:
+        if not operands or operands[0].value not in m.subcommands:
+            return False
+        operands = operands[1:]
+    if any(not has_flag(argv, group) for group in m.flags_all):
+        return False
+    if m.flags_any is not None and not has_flag(argv, m.flags_any):
+        return False
+    if m.flags_none is not None and has_flag(argv, m.flags_none):
+        return False
+    if m.args_any is not None and not any(m.args_any.search(w.value) for w in operands):
+        return False
+    if m.args_none is not None and any(m.args_none.search(w.value) for w in operands):
+        return False
+    return not (m.words_any is not None
+                and not any(m.words_any.search(w.value) for w in argv.words[1:]))
+
+
+def target_of(c: Compiled, value: str) -> str:
+    for tid, exact, rx in c.targets:
+        if value in exact or (rx is not None and rx.search(value)):
+            return tid
+    return "relative"
+
+
+def worst_target(c: Compiled, values: list[str]) -> str | None:
+    best: str | None = None
+    rank = c.target_rank
+    for v in values:
+        t = target_of(c, v)
+        if best is None or rank.get(t, 99) < rank.get(best, 99):
+            best = t
+    return best
+
+
+def option_values(argv: Argv, flags: list[str]) -> list[str]:
+    """Values given to any of `flags`: `-d x`, `-dx`, `--data x`, `--data=x`."""
+    out: list[str] = []
+    words = argv.words
+    flagset = set(flags)
+    shorts = {f[1] for f in flags if len(f) == 2 and f[0] == "-" and f[1] != "-"}
+    i = 1
+    while i < len(words):
+        v = words[i].value
+        if v == "--":
+            break
+        if v in flagset:
+            if i + 1 < len(words):
+                out.append(words[i + 1].value)
+            i += 2
+            continue
+        if v.startswith("--") and "=" in v and v.split("=", 1)[0] in flagset:
+            out.append(v.split("=", 1)[1])
+        elif len(v) > 2 and v[0] == "-" and v[1] != "-" and v[1] in shorts:
+            out.append(v[2:])
+        elif len(v) > 2 and v[0] == "-" and v[1] != "-" and v[-1] in shorts and v[1:].isalpha():
+            if i + 1 < len(words):  # bundle ending in a value flag: -sSd value
+                out.append(words[i + 1].value)
+            i += 2
+            continue
+        i += 1
+    return out
+
+
+def option_words(argv: Argv, flags: list[str]) -> list[Word]:
+    """Like option_values but returns the value Words (keeps substitution info)."""
+    out: list[Word] = []
+    words = argv.words
+    flagset = set(flags)
+    for i in range(1, len(words) - 1):
+        if words[i].value in flagset:
+            out.append(words[i + 1])
+    for w in words[1:]:
+        if w.value.startswith("-") and "=" in w.value and w.value.split("=", 1)[0] in flagset:
+            out.append(w)
+    return out

@@ -1,0 +1,234 @@
+"""Compile the YAML pattern sets (rules/patterns/*.yaml) into matchers, once per PatternSets.
+
+Only documents with `kind: shell` (one category each) or `kind: shell-grammar` are read;
+other pattern sets in the same directory belong to other analysers and are ignored.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+CATEGORIES = (
+    "destructive", "fetch_execute", "exfiltration", "obfuscation", "privilege",
+    "history_tampering", "git_destructive", "permission_widening", "persistence",
+)
+
+
+def _flag_set(flags: list[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """Split flags into short letters (bundlable: -rf) and long/literal forms."""
+    short = frozenset(f[1] for f in flags if len(f) == 2 and f[0] == "-" and f[1] != "-")
+    long_ = frozenset(f for f in flags if not (len(f) == 2 and f[0] == "-" and f[1] != "-"))
+    return short, long_
+
+
+@dataclass(slots=True)
+class Matcher:
+    """One command pattern: program names plus conditions on its words (all must hold)."""
+
+    id: str
+    category: str
+    programs: frozenset[str]
+    program_globs: tuple[str, ...]
+    value_options: frozenset[str] = frozenset()
+    subcommands: frozenset[str] = frozenset()
+    flags_all: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
+    flags_any: tuple[frozenset[str], frozenset[str]] | None = None
+    flags_none: tuple[frozenset[str], frozenset[str]] | None = None
+    args_any: re.Pattern[str] | None = None
+    args_none: re.Pattern[str] | None = None
+    words_any: re.Pattern[str] | None = None
+    target: str = "none"  # operands | operands-after-first | find | none
+    target_value: str | None = None
+    targets_only: frozenset[str] = frozenset()
+    output_options: frozenset[str] = frozenset()
+
+    def names(self, program: str) -> bool:
+        return program in self.programs or any(
+            fnmatch.fnmatchcase(program, g) for g in self.program_globs)
+
+
+@dataclass(slots=True)
+class PathRule:
+    id: str
+    category: str
+    regex: re.Pattern[str]
+    target_value: str | None = None
+
+
+@dataclass(slots=True)
+class CodeRule:
+    id: str
+    category: str
+    languages: frozenset[str]
+    regex: re.Pattern[str]
+
+
+@dataclass(slots=True)
+class Interpreter:
+    language: str
+    programs: frozenset[str]
+    globs: tuple[str, ...]
+    payload_flags: frozenset[str]
+    shell_calls: re.Pattern[str] | None
+
+
+@dataclass(slots=True)
+class Wrapper:
+    value_options: frozenset[str]
+    stop_options: frozenset[str]
+    skip_positionals: int
+    operands_from_stdin: bool
+
+
+@dataclass(slots=True)
+class Compiled:
+    commands: dict[str, list[Matcher]] = field(default_factory=dict)  # by program name
+    glob_commands: list[Matcher] = field(default_factory=list)
+    writes: list[PathRule] = field(default_factory=list)
+    deletes: list[PathRule] = field(default_factory=list)
+    assignments: list[tuple[str, str, re.Pattern[str], re.Pattern[str]]] = field(default_factory=list)
+    roles: dict[str, list[Matcher]] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    regexes: dict[str, re.Pattern[str] | None] = field(default_factory=dict)  # joined lists
+    structures: dict[str, tuple[str, str]] = field(default_factory=dict)  # check -> (category, id)
+    code: list[CodeRule] = field(default_factory=list)
+    shells: frozenset[str] = frozenset({"sh", "bash"})
+    shell_payload_flags: tuple[frozenset[str], frozenset[str]] = (frozenset("c"), frozenset())
+    interpreters: list[Interpreter] = field(default_factory=list)
+    evaluators: frozenset[str] = frozenset({"eval"})
+    sourcers: frozenset[str] = frozenset({"source", "."})
+    wrappers: dict[str, Wrapper] = field(default_factory=dict)
+    targets: list[tuple[str, frozenset[str], re.Pattern[str] | None]] = field(default_factory=list)
+    target_rank: dict[str, int] = field(default_factory=dict)
+    writers: dict[str, str] = field(default_factory=dict)  # program -> all_operands|last_operand|in_place
+    removers: frozenset[str] = frozenset()
+
+    def matchers_for(self, program: str) -> list[Matcher]:
+        found = self.commands.get(program, [])
+        if self.glob_commands:
+            found = found + [m for m in self.glob_commands if m.names(program)]
+        return found
+
+    def role(self, name: str, program: str) -> list[Matcher]:
+        return [m for m in self.roles.get(name, ()) if m.names(program)]
+
+    def interpreter(self, program: str) -> Interpreter | None:
+        for it in self.interpreters:
+            if program in it.programs or any(fnmatch.fnmatchcase(program, g) for g in it.globs):
+                return it
+        return None
+
+
+def _alt(regexes: list[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{r})" for r in regexes)) if regexes else None
+
+
+def _matcher(doc: dict[str, Any], category: str, fallback_id: str) -> Matcher:
+    progs = [str(p) for p in doc.get("programs", [])]
+    globs = tuple(p for p in progs if any(ch in p for ch in "*?["))
+    return Matcher(
+        id=str(doc.get("id", fallback_id)),
+        category=category,
+        programs=frozenset(p for p in progs if p not in globs),
+        program_globs=globs,
+        value_options=frozenset(doc.get("value_options", ())),
+        subcommands=frozenset(doc.get("subcommands", ())),
+        flags_all=tuple(_flag_set(list(g)) for g in doc.get("flags_all", ())),
+        flags_any=_flag_set(doc["flags_any"]) if doc.get("flags_any") else None,
+        flags_none=_flag_set(doc["flags_none"]) if doc.get("flags_none") else None,
+        args_any=_alt(doc.get("args_any", [])),
+        args_none=_alt(doc.get("args_none", [])),
+        words_any=_alt(doc.get("words_any", [])),
+        target=str(doc.get("target", "none")),
+        target_value=doc.get("target_value"),
+        targets_only=frozenset(doc.get("targets_only", ())),
+        output_options=frozenset(doc.get("output_options", ())),
+    )
+
+
+def _grammar(c: Compiled, doc: dict[str, Any]) -> None:
+    shells = doc.get("shells", {})
+    c.shells = frozenset(shells.get("programs", c.shells))
+    c.shell_payload_flags = _flag_set(shells.get("payload_flags", ["-c"]))
+    for it in doc.get("interpreters", ()):
+        progs = [str(p) for p in it.get("programs", ())]
+        globs = tuple(p for p in progs if "*" in p)
+        c.interpreters.append(Interpreter(
+            it["language"], frozenset(p for p in progs if p not in globs), globs,
+            frozenset(it.get("payload_flags", ())), _alt(it.get("shell_calls", []))))
+    c.evaluators = frozenset(doc.get("evaluators", c.evaluators))
+    c.sourcers = frozenset(doc.get("sourcers", c.sourcers))
+    for w in doc.get("wrappers", ()):
+        wrapper = Wrapper(frozenset(w.get("value_options", ())), frozenset(w.get("stop_options", ())),
+                          int(w.get("skip_positionals", 0)), bool(w.get("operands_from_stdin", False)))
+        for p in w.get("programs", ()):
+            c.wrappers[p] = wrapper
+    for mode, progs in (doc.get("file_writers") or {}).items():
+        for p in progs:
+            c.writers[p] = mode
+    c.removers = frozenset(doc.get("file_removers", ()))
+    for t in doc.get("targets", ()):
+        c.targets.append((t["id"], frozenset(t.get("exact", ())), _alt(t.get("regex", []))))
+        c.target_rank.setdefault(t["id"], len(c.target_rank))
+
+
+def _category(c: Compiled, doc: dict[str, Any], stem: str) -> None:
+    cat = str(doc.get("category", stem))
+    for i, m in enumerate(doc.get("commands", ())):
+        matcher = _matcher(m, cat, f"{cat}-{i}")
+        for p in matcher.programs:
+            c.commands.setdefault(p, []).append(matcher)
+        if matcher.program_globs:
+            c.glob_commands.append(matcher)
+    for key, dest in (("writes", c.writes), ("deletes", c.deletes)):
+        for w in doc.get(key, ()):
+            rx = _alt(w.get("paths", []))
+            if rx is not None:
+                dest.append(PathRule(w["id"], cat, rx, w.get("target_value")))
+    for a in doc.get("assignments", ()):
+        c.assignments.append((a["id"], cat, re.compile(a["name"]), re.compile(a.get("value", ""))))
+    for role, entries in (doc.get("roles") or {}).items():
+        c.roles.setdefault(role, []).extend(
+            _matcher(m, cat, f"{role}-{i}") for i, m in enumerate(entries))
+    for name, values in (doc.get("lists") or {}).items():
+        c.lists.setdefault(name, []).extend(str(v) for v in values)
+    for s in doc.get("structures", ()):
+        c.structures[s["check"]] = (cat, s["id"])
+    for rule in doc.get("code", ()):
+        c.code.append(CodeRule(rule["id"], cat, frozenset(rule.get("languages", ())),
+                               re.compile(rule["regex"])))
+
+
+def compile_patterns(patterns: dict[str, Any]) -> Compiled:
+    c = Compiled()
+    for stem, doc in sorted(patterns.items()):
+        if not isinstance(doc, dict):
+            continue
+        if doc.get("kind") == "shell-grammar":
+            _grammar(c, doc)
+        elif doc.get("kind") == "shell":
+            _category(c, doc, stem)
+    for name in ("endpoints", "secret_names", "sensitive_paths"):
+        c.regexes[name] = _alt(c.lists.get(name, []))
+    return c
+
+
+_CACHE: dict[int, tuple[dict[str, Any], Compiled]] = {}
+_LOCK = threading.Lock()
+
+
+def compiled_for(patterns: dict[str, Any]) -> Compiled:
+    """Compile once per PatternSets object (keyed by identity; the object is kept alive)."""
+    hit = _CACHE.get(id(patterns))
+    if hit is not None and hit[0] is patterns:
+        return hit[1]
+    compiled = compile_patterns(patterns)
+    with _LOCK:
+        if len(_CACHE) > 16:
+            _CACHE.clear()
+        _CACHE[id(patterns)] = (patterns, compiled)
+    return compiled

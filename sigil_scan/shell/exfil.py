@@ -1,0 +1,145 @@
+"""Exfiltration shapes: local files, secrets or the environment leaving for a network peer.
+
+A request is only exfiltration when it carries *local* data: a file (`-d @f`, `-T f`, `< f`),
+a substitution that reads sensitive files or the environment, a secret-named variable, or
+piped input from such a reader. A webhook notifying "done" with a literal body is not.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .argv import Argv, matches, option_values, program_name, read_argv
+from .lexer import Sub, Word
+from .parse import SimpleCommand, parse
+
+if TYPE_CHECKING:
+    from .walker import Walker
+
+_REMOTE = re.compile(r"^([^@/\s:]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?![\\/]{2})")  # user@host:path
+_VAR_NAMES = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_STDIN_SENDERS = frozenset({"raw-socket", "tls-client"})
+
+
+def check(w: Walker, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleCommand]) -> None:
+    c = w.c
+    prog = argv.program
+    network = bool(c.role("network", prog)) or bool(c.role("sender", prog))
+    if network:
+        endpoints = c.regexes.get("endpoints")
+        if endpoints is not None and any(endpoints.search(x.value) for x in argv.words[1:]):
+            w.structure("known-endpoint", cmd)
+        senders = [m for m in c.role("sender", prog) if matches(m, argv)]
+        if senders:
+            _sender(w, argv, cmd, upstream, {m.id for m in senders})
+        elif _secret_words(w, argv.words[1:]):
+            w.structure("send-substitution", cmd, "secret")
+    if c.role("remote_copy", prog):
+        _remote_copy(w, argv, cmd)
+    if c.role("dns", prog) and any(x.expands for x in argv.operands):
+        w.structure("dns-exfil", cmd)
+
+
+def _sender(w: Walker, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleCommand],
+            ids: set[str]) -> None:
+    lists = w.c.lists
+    data = option_values(argv, lists.get("data_flags", []))
+    files = set(option_values(argv, lists.get("file_flags", [])))
+    reads_stdin = bool(ids & _STDIN_SENDERS)
+    for value in data:
+        path = None
+        if value in files:
+            path = value
+        elif value.startswith(("@", "<")):
+            path = value[1:]
+        elif re.match(r"^[\w.-]+=[@<]", value):  # -F name=@file
+            path = value.split("=", 1)[1][1:]
+        if path in ("-", ""):
+            reads_stdin = True
+        elif path is not None:
+            w.structure("send-file", cmd, _file_kind(w, path))
+    what = _secret_words(w, argv.words[1:])
+    if what:
+        w.structure("send-substitution", cmd, what)
+    for r in cmd.redirects:
+        if r.op == "<" and r.target is not None and (reads_stdin or "curl-data" not in ids):
+            w.structure("redirect-to-sender", cmd, _file_kind(w, r.target.value))
+    if reads_stdin and upstream:
+        kinds = [k for up in upstream if (k := _reader_kind(w, up.words))]
+        if kinds:
+            w.structure("pipe-to-sender", cmd, _worst(kinds))
+
+
+def _file_kind(w: Walker, path: str) -> str:
+    sensitive = w.c.regexes.get("sensitive_paths")
+    return "secrets" if sensitive is not None and sensitive.search(path) else "file"
+
+
+def _worst(kinds: list[str]) -> str:
+    for k in ("secrets", "env", "secret", "file"):
+        if k in kinds:
+            return k
+    return kinds[0]
+
+
+def _reader_kind(w: Walker, words: list[Word]) -> str | None:
+    """What a pipeline stage feeds downstream: env, secrets, file, or nothing we care about."""
+    from .walker import effective
+
+    inner = effective(words, w.c)
+    if not inner:
+        return None
+    argv = read_argv(inner)
+    if argv.program in w.c.lists.get("env_dumpers", []) and not argv.operands:
+        return "env"
+    if not any(matches(m, argv) for m in w.c.role("reader", argv.program)):
+        return None
+    paths = [x.value for x in argv.operands]
+    if not paths:
+        return None
+    return _worst([_file_kind(w, p) for p in paths])
+
+
+def _secret_words(w: Walker, words: list[Word]) -> str | None:
+    """Substitutions reading secrets/env, or secret-named variables, in a request's words."""
+    names = w.c.regexes.get("secret_names")
+    kinds: list[str] = []
+    for word in words:
+        if word.subs:
+            kind = _subs_kind(w, word.subs)
+            if kind:
+                kinds.append(kind)
+        if names is not None and word.expands:
+            for name in _VAR_NAMES.findall(word.value):
+                if names.search(name):
+                    kinds.append("secret")
+    return _worst(kinds) if kinds else None
+
+
+def _subs_kind(w: Walker, subs: list[Sub], depth: int = 0) -> str | None:
+    kinds: list[str] = []
+    for sub in subs:
+        for pipe in parse(sub.tokens):
+            for cmd in pipe:
+                if cmd.words:
+                    kind = _reader_kind(w, cmd.words)
+                    if kind:
+                        kinds.append(kind)
+                if depth < 3 and (inner := _subs_kind(w, cmd.subs(), depth + 1)):
+                    kinds.append(inner)
+    return _worst(kinds) if kinds else None
+
+
+def _remote_copy(w: Walker, argv: Argv, cmd: SimpleCommand) -> None:
+    ops = [x.value for x in argv.operands]
+    if argv.program == "rclone" and ops and ops[0] in ("copy", "sync", "move", "copyto"):
+        ops = ops[1:]
+    if len(ops) < 2 or not _REMOTE.match(ops[-1]) or re.match(r"^[A-Za-z]:", ops[-1]):
+        return
+    local = [p for p in ops[:-1] if not _REMOTE.match(p)]
+    if local:
+        w.structure("remote-copy", cmd, _worst([_file_kind(w, p) for p in local]))
+
+
+__all__ = ["check", "program_name"]

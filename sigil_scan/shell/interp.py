@@ -1,0 +1,86 @@
+"""Interpreter code (python, node): the calls that reach a shell or the network.
+
+Code is not parsed; two things are looked for, both only where code *calls* something:
+* shell calls (`os.system(…)`, `subprocess.run([...])`, `child_process.exec(…)`): the string
+  literals in the call are joined into a command line and analysed as shell;
+* code patterns from the YAML sets (`exec(urlopen(…).read())`, `eval(await fetch(…))`,
+  `requests.post(…, data=open(…))`).
+A regex in a guard (`/curl.*\\|\\s*sh/`) or a list of banned strings is neither, so it is quiet.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .walker import Walker
+
+_LITERAL = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|`(?:\\.|[^`\\])*`')
+_ESCAPES = re.compile(r"\\(.)")
+_COMMENT_LINE = {"python": ("#",), "node": ("//", "/*", "*")}
+_SPAN = 2000  # how far past a call's "(" its arguments are searched
+
+
+def _line_at(text: str, pos: int) -> tuple[int, str]:
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return text.count("\n", 0, pos), text[start : end if end >= 0 else len(text)]
+
+
+def _unquote(lit: str) -> str:
+    q = 3 if lit[:3] in ('"""', "'''") else 1
+    body = lit[q:-q]
+    return _ESCAPES.sub(lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+def call_literals(text: str, start: int) -> tuple[list[str], bool]:
+    """String literals inside the call whose "(" ends at `start`; and whether it had a list."""
+    depth, pos, limit = 1, start, min(len(text), start + _SPAN)
+    literals: list[str] = []
+    saw_list = False
+    while pos < limit and depth:
+        ch = text[pos]
+        if ch in "\"'`":
+            m = _LITERAL.match(text, pos)
+            if m:
+                literals.append(_unquote(m.group()))
+                pos = m.end()
+                continue
+        elif ch in "([{":
+            depth += 1
+            saw_list |= ch == "["
+        elif ch in ")]}":
+            depth -= 1
+        pos += 1
+    return literals, saw_list
+
+
+def analyse_code(w: Walker, text: str, language: str, line: int, depth: int) -> None:
+    comments = _COMMENT_LINE.get(language, ())
+    for rule in w.c.code:
+        if language not in rule.languages:
+            continue
+        for m in rule.regex.finditer(text):
+            offset, src = _line_at(text, m.start())
+            if src.lstrip().startswith(comments):
+                continue
+            snippet = " ".join(src.split())[:120]
+            w.hit(rule.category, rule.id, snippet, None, line + offset)
+    it = next((i for i in w.c.interpreters if i.language == language), None)
+    if it is None or it.shell_calls is None:
+        return
+    for m in it.shell_calls.finditer(text):
+        offset, src = _line_at(text, m.start())
+        if src.lstrip().startswith(comments):
+            continue
+        literals, saw_list = call_literals(text, m.end())
+        if not literals:
+            continue
+        if saw_list or (len(literals) > 1 and " " not in literals[0]):
+            command = shlex.join(literals)  # argv form: ["bash", "-c", "curl … | sh"]
+        else:
+            command = "".join(literals)  # "curl " + url + " | sh"
+        w.source_text(command, line + offset, depth + 1)

@@ -1,0 +1,203 @@
+"""Hook scripts referenced by path: safe reading, language detection, `source` chains.
+
+Reading never blocks and never executes: the path must be a regular file (checked with stat
+before open and fstat after, so a FIFO or device swapped in between is refused), it is opened
+with O_NONBLOCK, and at most CAP + 1 bytes are read. Sourced files are followed to depth 5 and
+at most 32 files; each resolved file is analysed once, so a script that sources itself ends.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .compile import Compiled
+from .lexer import lex
+from .walker import RawHit, Walker
+
+CAP = 256 * 1024
+MAX_SOURCE_DEPTH = 5
+MAX_FILES = 32
+_TEXT = frozenset(range(9, 14)) | frozenset(range(0x20, 0x7F))
+_EXT = {".sh": "shell", ".bash": "shell", ".zsh": "shell", ".ksh": "shell", ".py": "python",
+        ".js": "node", ".mjs": "node", ".cjs": "node", ".ts": "node", ".mts": "node",
+        ".cts": "node"}
+_SCRIPT_DIR = re.compile(
+    r'\$\(\s*cd\s+"?\$\(\s*dirname\s+"?\$\{?(?:0|BASH_SOURCE(?:\[0\])?)\}?"?\s*\)"?'
+    r'(?:\s*(?:&&|;)\s*pwd(?:\s+-P)?)?\s*\)'
+    r'|\$\(\s*dirname\s+"?\$\{?(?:0|BASH_SOURCE(?:\[0\])?)\}?"?\s*\)'
+    r'|\$\{(?:BASH_SOURCE(?:\[0\])?|0)%/\*\}'
+    r'|\$\{?(?:SCRIPT_DIR|SCRIPTDIR|SCRIPT_PATH|DIR|HERE|BASEDIR|BASE_DIR)\}?(?![A-Za-z0-9_])')
+
+
+@dataclass(slots=True)
+class FileRead:
+    data: bytes | None
+    digest: str | None
+    size: int | None
+    unscanned: str | None
+
+
+def read_capped(path: Path) -> FileRead:
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return FileRead(None, None, None, f"unreadable: {exc.strerror or exc}")
+    if not stat.S_ISREG(st.st_mode):
+        return FileRead(None, None, None, "not a regular file")
+    if st.st_size > CAP:
+        return FileRead(None, None, st.st_size, f"too large: {st.st_size} bytes (cap {CAP})")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        return FileRead(None, None, st.st_size, f"unreadable: {exc.strerror or exc}")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return FileRead(None, None, None, "not a regular file")
+        chunks: list[bytes] = []
+        left = CAP + 1  # one byte more than the cap tells "grew past the cap" from "exactly cap"
+        while left > 0:
+            chunk = os.read(fd, min(left, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as exc:
+        return FileRead(None, None, None, f"unreadable: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > CAP:
+        return FileRead(None, None, len(data), f"too large: more than {CAP} bytes")
+    import blake3  # deferred: only scripts need hashing
+
+    digest = "blake3:" + blake3.blake3(data).hexdigest()
+    if is_binary(data[:1024]):
+        return FileRead(data, digest, len(data), "binary file")
+    return FileRead(data, digest, len(data), None)
+
+
+def is_binary(head: bytes) -> bool:
+    """NUL, or more than 30% non-text bytes; valid UTF-8 (non-English comments) is text."""
+    if b"\0" in head:
+        return True
+    try:
+        head.decode("utf-8")
+        return False
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3 and exc.reason.startswith("unexpected end"):
+            return False  # a multi-byte character cut by the 1024-byte window
+    odd = sum(1 for b in head if b not in _TEXT)
+    return odd * 10 > len(head) * 3
+
+
+def language_of(path: Path, text: str) -> str:
+    if text.startswith("#!"):
+        words = text[2:].split("\n", 1)[0].split()
+        names = [w.rsplit("/", 1)[-1] for w in words]
+        if names and names[0] == "env":
+            names = [n for n in names[1:] if not n.startswith("-") and "=" not in n]
+        name = names[0] if names else ""
+        if name in ("sh", "bash", "zsh", "dash", "ksh", "mksh", "ash"):
+            return "shell"
+        if name.startswith(("python", "pypy")):
+            return "python"
+        if name in ("node", "nodejs", "bun", "deno", "tsx", "ts-node"):
+            return "node"
+        if name:
+            return name
+    return _EXT.get(path.suffix.lower(), "shell")
+
+
+@dataclass(slots=True)
+class ScriptState:
+    compiled: Compiled
+    base_dir: Path | None
+    home: Path | None
+    visited: set[Path] = field(default_factory=set)
+    files: list[tuple[Path, str | None, int | None]] = field(default_factory=list)
+    hits: list[tuple[RawHit, tuple[str, ...]]] = field(default_factory=list)
+
+
+def analyse_file(state: ScriptState, path: Path, chain: tuple[str, ...], depth: int) -> str | None:
+    """Analyse one file (and what it sources); return why it was not scanned, if it was not."""
+    try:
+        key = path.resolve()
+    except (OSError, RuntimeError):
+        key = path
+    if key in state.visited or len(state.visited) >= MAX_FILES:
+        return None
+    state.visited.add(key)
+    read = read_capped(path)
+    state.files.append((path, read.digest, read.size))
+    if read.unscanned is not None or read.data is None:
+        return read.unscanned or "unreadable"
+    text = read.data.decode("utf-8", errors="replace")
+    language = language_of(path, text)
+    chain = chain + (str(path),)
+    walker = Walker(state.compiled)
+    if language == "shell":
+        toks, unterminated = lex(text, 1)
+        walker.tokens(toks, 0)
+        if unterminated:  # a quote we misread swallowed the rest: also read it line by line
+            for number, line in logical_lines(text):
+                walker.source_text(line, number, 0)
+    elif language in ("python", "node"):
+        walker.code(text, language, 1, 0)
+    else:
+        return f"unsupported interpreter: {language}"
+    state.hits.extend((h, chain) for h in walker.hits)
+    if depth < MAX_SOURCE_DEPTH:
+        for word, _line in walker.sources:
+            target = resolve_sourced(word.value, path.parent, state.base_dir, state.home)
+            if target is not None:
+                analyse_file(state, target, chain, depth + 1)
+    return None
+
+
+def logical_lines(text: str) -> list[tuple[int, str]]:
+    """Lines with backslash continuations joined, each with its first line number."""
+    out: list[tuple[int, str]] = []
+    pending: list[str] = []
+    start = 1
+    for number, line in enumerate(text.split("\n"), 1):
+        if not pending:
+            start = number
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            pending.append(line[:-1])
+            continue
+        pending.append(line)
+        out.append((start, " ".join(pending)))
+        pending = []
+    if pending:
+        out.append((start, " ".join(pending)))
+    return out
+
+
+def resolve_sourced(value: str, script_dir: Path, base_dir: Path | None,
+                    home: Path | None) -> Path | None:
+    """Where `source VALUE` points, for the idioms hooks use; None when it cannot be known."""
+    v = _SCRIPT_DIR.sub(lambda _m: str(script_dir), value)
+    if v.startswith("~/") and home is not None:
+        v = str(home) + v[1:]
+    for var in ("$HOME", "${HOME}"):
+        if v.startswith(var) and home is not None:
+            v = str(home) + v[len(var):]
+    for var in ("$CLAUDE_PROJECT_DIR", "${CLAUDE_PROJECT_DIR}"):
+        if v.startswith(var):
+            if base_dir is None:
+                return None
+            v = str(base_dir) + v[len(var):]
+    if "$" in v or "`" in v or not v:
+        return None
+    p = Path(v)
+    if p.is_absolute():
+        return p
+    near = script_dir / p
+    if base_dir is not None and not near.exists() and (base_dir / p).exists():
+        return base_dir / p
+    return near
