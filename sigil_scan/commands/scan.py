@@ -1,9 +1,16 @@
-"""`sigil scan` and `sigil explain`."""
+"""`sigil scan` and `sigil explain`.
+
+The scan command is a sequence of steps, each a small function below, so that each feature
+(packs, suppressions, state/drift, spool, watch) owns one place:
+  load_scan_library -> Scanner.scan -> apply_project_policy -> record_state -> emit -> exit code
+"""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,21 +22,82 @@ from sigil_scan.model import Bucket, ScanResult
 FAIL_ON = ("low", "medium", "high", "critical", "never")
 
 
-def run(paths: tuple[Path, ...], home_flag: bool, rules_dirs: tuple[Path, ...], follow_symlinks: bool = False) -> tuple[ScanResult, object, object]:
-    from sigil_scan.paths import PathDisplay
-    from sigil_scan.scan import Scanner, ScanOptions
+@dataclass(slots=True)
+class ScanRequest:
+    """Everything the user asked for on the command line."""
 
-    roots, home_mode, home = split_home(paths, home_flag)
-    options = ScanOptions(paths=roots, home_mode=home_mode, home=home, rules_dirs=list(rules_dirs), follow_symlinks=follow_symlinks)
-    scanner = Scanner(options)
+    paths: tuple[Path, ...] = ()
+    home_flag: bool = False
+    fmt: str = "text"
+    output: Path | None = None
+    fail_on: str = "high"
+    rules_dirs: tuple[Path, ...] = ()
+    follow_symlinks: bool = False
+    colour: str = "auto"
+    quiet: bool = False
+    verbose: bool = False
+    # CI: baselines, suppressions, project config (sigil_scan/suppress.py)
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    config: Path | None = None
+    exit_zero: bool = False
+    # signed rule packs (sigil_scan/packs/)
+    packs: tuple[Path, ...] = ()
+    trust: Path | None = None
+    # state, drift, spool, watch (sigil_scan/state.py, spool.py, watch/)
+    state_db: Path | None = None
+    spool: Path | None = None
+    policy: Path | None = None
+    watch: bool = False
+    poll: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load_scan_library(req: ScanRequest) -> Any:
+    """The bundled library, --rules directories, then verified --pack files on top."""
+    from sigil_scan.engine.library import load_library
+
+    library = load_library(list(req.rules_dirs))
+    if req.packs:
+        raise SigilError("--pack: signed rule packs are not available in this build yet")
+    return library
+
+
+def run(req: ScanRequest) -> tuple[ScanResult, Any, Any]:
+    from sigil_scan.paths import PathDisplay
+    from sigil_scan.scan import ScanOptions, Scanner
+
+    roots, home_mode, home = split_home(req.paths, req.home_flag)
+    options = ScanOptions(paths=roots, home_mode=home_mode, home=home, rules_dirs=list(req.rules_dirs), follow_symlinks=req.follow_symlinks)
+    scanner = Scanner(options, load_scan_library(req))
     for warning in scanner.library.warnings:
         click.echo(f"sigil: warning: {warning}", err=True)
-    if home_mode and sys.stderr.isatty():
+    progress = home_mode and sys.stderr.isatty() and not req.quiet
+    if progress:
         click.echo(f"sigil: scanning {home} ...", err=True, nl=False)
     result = scanner.scan()
-    if home_mode and sys.stderr.isatty():
+    if progress:
         click.echo("\r\x1b[K", err=True, nl=False)
     return result, PathDisplay(result.roots, home), scanner
+
+
+def apply_project_policy(req: ScanRequest, result: ScanResult, display: Any, scanner: Any) -> None:
+    """Suppressions from a project config (.sigil.yaml) and a baseline; may change req.fail_on."""
+    if req.baseline or req.write_baseline or req.config:
+        raise SigilError("--baseline/--write-baseline/--config are not available in this build yet")
+
+
+def record_state(req: ScanRequest, result: ScanResult, display: Any) -> list[dict[str, Any]]:
+    """With --state-db: file_change and ai_guard_toggle_drift events since the last run."""
+    if req.state_db:
+        raise SigilError("--state-db is not available in this build yet")
+    return []
+
+
+def emit_to_spool(req: ScanRequest, events: list[dict[str, Any]]) -> None:
+    """With --spool: append every event durably to the spool for the uploader."""
+    if req.spool:
+        raise SigilError("--spool is not available in this build yet")
 
 
 def exit_code(result: ScanResult, fail_on: str) -> int:
@@ -47,66 +115,80 @@ def exit_code(result: ScanResult, fail_on: str) -> int:
 @click.option("--home", "home_flag", is_flag=True, help="Scan the home directory: user-global surfaces and every repository under it.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file instead of stdout.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True, help="Exit 1 when a surface's bucket reaches this level.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None, help="Exit 1 when a surface's bucket reaches this level [default: high].")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
 @click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False), help="Extra rule directory (repeatable).")
+@click.option("--pack", "packs", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="Signed rule pack to load (repeatable); verified first.")
+@click.option("--trust", type=click.Path(path_type=Path, dir_okay=False), help="Trust store of rule-pack signing keys.")
+@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), help="Report only findings not in this baseline file.")
+@click.option("--write-baseline", type=click.Path(path_type=Path, dir_okay=False), help="Write the current findings as a baseline file.")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Project config (default: .sigil.yaml at the scanned root).")
+@click.option("--state-db", type=click.Path(path_type=Path, dir_okay=False), help="State database: report file changes and drift since the last run.")
+@click.option("--spool", type=click.Path(path_type=Path, file_okay=False), help="Append events durably to this spool directory (for `sigil upload`).")
+@click.option("--policy", type=click.Path(path_type=Path, dir_okay=False), help="Policy YAML (targets, workspace roots, host id strategy).")
+@click.option("--watch", is_flag=True, help="Keep running: re-score a surface the moment one of its files changes.")
+@click.option("--poll", is_flag=True, help="With --watch: poll instead of kernel notifications (NFS, 9p, containers).")
 @click.option("--example", is_flag=True, help="Scan the example repository bundled with sigil-scan (a quick demo).")
 @click.option("--follow-symlinks", is_flag=True, help="Read guard files that are symlinks to outside the scanned root.")
 @click.option("--color", "colour", type=click.Choice(["auto", "always", "never"]), default="auto", help="Colour in text output (NO_COLOR is respected).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Show clean surfaces and file hashes too.")
-def scan(
-    paths: tuple[Path, ...],
-    home_flag: bool,
-    fmt: str,
-    output: Path | None,
-    fail_on: str,
-    rules_dirs: tuple[Path, ...],
-    example: bool,
-    follow_symlinks: bool,
-    colour: str,
-    quiet: bool,
-    verbose: bool,
-) -> None:
+def scan(example: bool, fail_on: str | None, **kwargs: Any) -> None:
     """Scan PATHS (default .) for AI agent guard surfaces; `sigil scan ~` scans a home directory."""
+    req = ScanRequest(**kwargs)
+    req.fail_on = fail_on or ""
     if example:
-        paths = (*paths, Path(__file__).resolve().parent.parent / "examples" / "risky-repo")
+        req.paths = (*req.paths, Path(__file__).resolve().parent.parent / "examples" / "risky-repo")
+    if req.watch:
+        from sigil_scan.commands.common import fail as _fail
+
+        _fail("--watch is not available in this build yet")
     try:
-        result, display, scanner = run(paths, home_flag, rules_dirs, follow_symlinks)
-        text = render(fmt, result, display, scanner, fail_on=fail_on, colour=use_colour(colour, sys.stdout) and output is None, verbose=verbose)
-        write_output(text, output)
+        result, display, scanner = run(req)
+        apply_project_policy(req, result, display, scanner)
+        req.fail_on = req.fail_on or "high"
+        events: list[dict[str, Any]] | None = None
+        if req.spool or req.fmt == "jsonl" or req.state_db:
+            from sigil_scan.events import scan_events
+
+            events = record_state(req, result, display) + scan_events(result, display)
+            emit_to_spool(req, events)
+        text = render(req, result, display, scanner, events)
+        write_output(text, req.output)
     except SigilError as exc:
         fail(str(exc))
-    if not quiet:
+    if not req.quiet:
         from sigil_scan.formats.text import safe, summary
 
         for problem in result.problems:
-            if fmt != "text":
+            if req.fmt != "text":
                 click.echo(f"sigil: {safe(problem.message)}", err=True)
         click.echo(f"sigil: {summary(result)}", err=True)
-    sys.exit(exit_code(result, fail_on))
+    code = exit_code(result, req.fail_on)
+    sys.exit(0 if code == 1 and req.exit_zero else code)
 
 
-def render(fmt: str, result: ScanResult, display: object, scanner: object, *, fail_on: str, colour: bool, verbose: bool) -> str:
-    library = scanner.library  # type: ignore[attr-defined]
+def render(req: ScanRequest, result: ScanResult, display: Any, scanner: Any, events: list[dict[str, Any]] | None) -> str:
+    library = scanner.library
 
     def help_for(rule_id: str) -> str:
         rule = library.rule(rule_id)
         return str(rule.get("help", "")) if rule else ""
 
-    if fmt == "text":
+    if req.fmt == "text":
         from sigil_scan.formats import text
 
-        return text.render(result, display, help_for, colour=colour, verbose=verbose)  # type: ignore[arg-type]
-    if fmt == "jsonl":
-        from sigil_scan.events import scan_events
+        colour = use_colour(req.colour, sys.stdout) and req.output is None
+        return text.render(result, display, help_for, colour=colour, verbose=req.verbose)
+    if req.fmt == "jsonl":
         from sigil_scan.formats import jsonl
 
-        return jsonl.render(scan_events(result, display))  # type: ignore[arg-type]
-    if fmt == "json":
+        return jsonl.render(events or [])
+    if req.fmt == "json":
         from sigil_scan.formats import json
 
-        return json.render(result, display, fail_on=fail_on)
-    raise SigilError(f"--format {fmt} is not available yet")
+        return json.render(result, display, fail_on=req.fail_on)
+    raise SigilError(f"--format {req.fmt} is not available in this build yet")
 
 
 @click.command()
@@ -118,10 +200,10 @@ def explain(paths: tuple[Path, ...], home_flag: bool, rules_dirs: tuple[Path, ..
     from sigil_scan.formats.text import safe
 
     try:
-        result, display, scanner = run(paths, home_flag, rules_dirs)
+        result, display, scanner = run(ScanRequest(paths=paths, home_flag=home_flag, rules_dirs=rules_dirs))
     except SigilError as exc:
         fail(str(exc))
-    rubric = scanner.rubric  # type: ignore[attr-defined]
+    rubric = scanner.rubric
     lines: list[str] = []
     for s in result.surfaces:
         scope = s.scope.wire(display)
@@ -134,16 +216,12 @@ def explain(paths: tuple[Path, ...], home_flag: bool, rules_dirs: tuple[Path, ..
                 continue
             i = seen.get(r.group, 0)
             seen[r.group] = i + 1
-            factor = 1 + rubric.surcharge * i
             total += r.contribution
             how = f"{r.weight:g}" if i == 0 else f"{r.weight:g} × (1 + {rubric.surcharge:g}×{i}) = {r.contribution:g}"
-            lines.append(f"  {r.kind:<34} {how:>28}   [{r.group}]" + ("" if factor == 1 else f" repeat {i}"))
+            lines.append(f"  {r.kind:<34} {how:>28}   [{r.group}]")
         capped = f" capped at {rubric.max_score:g}" if total > rubric.max_score else ""
         lines.append(f"  {'total':<34} {total:>28g}{capped} -> score {s.score:g}, bucket {s.bucket.wire if s.reasons else 'clean'}")
         lines.append("")
-    lines.append(
-        f"buckets: score < {rubric.bounds[-2][0]:g} low, < {rubric.bounds[-3][0]:g} medium, < {rubric.bounds[-4][0]:g} high, else critical"
-        if len(rubric.bounds) >= 4
-        else ""
-    )
+    bounds = {b.wire: v for v, b in rubric.bounds}
+    lines.append(f"buckets: score < {bounds['medium']:g} low, < {bounds['high']:g} medium, < {bounds['critical']:g} high, else critical")
     click.echo("\n".join(lines))
