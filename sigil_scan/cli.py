@@ -28,9 +28,12 @@ COMMANDS: dict[str, str] = {
     "scan": "sigil_scan.commands.scan:scan",
     "explain": "sigil_scan.commands.scan:explain",
     "rules": "sigil_scan.commands.rules:rules",
+    "keygen": "sigil_scan.commands.packs:keygen",
     "show": "sigil_scan.commands.show:show",
     "doctor": "sigil_scan.commands.show:doctor",
     "version": "sigil_scan.commands.show:version",
+    "upload": "sigil_scan.commands.upload:upload",
+    "serve": "sigil_scan.commands.serve:serve",
 }
 
 

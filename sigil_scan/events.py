@@ -69,6 +69,10 @@ def risk_assessed(surface: SurfaceAssessment, display: Display, *, is_reattestat
         "is_reattestation": is_reattestation,
         "files": [{"path": display(f.path), "blake3": f.blake3, "size": f.size, "role": f.role} for f in surface.files],
     }
+    if surface.controls:  # managed settings observed (report-only, never scored)
+        evidence["controls"] = [
+            {"key": c.fields.get("key"), "value": c.fields.get("value"), "file": display(c.file), "line": c.line} for c in surface.controls
+        ]
     severity = "warn" if surface.bucket >= Bucket.MEDIUM else "info"
     subject = {"kind": "path", "value": display(primary.path)} if primary else {"kind": "self"}
     return envelope(evidence, subject=subject, severity=severity, target_id=primary.surface_id if primary else None, ts=ts)

@@ -66,6 +66,7 @@ class SurfaceSpec:
     role: str  # what the adapter should read it as: settings, mcp, instructions, ...
     app: str | None = None
     shared: bool = False  # committed to the repository (attacker-controllable on clone)
+    track_only: bool = False  # hashed and change-tracked (state/watch), never assessed by a scan
 
 
 @dataclass(frozen=True, slots=True)

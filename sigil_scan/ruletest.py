@@ -52,5 +52,23 @@ def run_example(library: RuleLibrary, rule: dict[str, Any], example: dict[str, A
     return ExampleResult(rule["id"], name, example["expect"], passed, detail)
 
 
-def run_all(library: RuleLibrary) -> list[ExampleResult]:
-    return [run_example(library, rule, ex) for rule in library.rules for ex in rule.get("examples") or []]
+def coverage(rule: dict[str, Any]) -> ExampleResult | None:
+    """A rule must show both sides: one example it fires on and one it stays quiet on."""
+    kinds = {ex.get("expect") for ex in rule.get("examples") or []}
+    missing = [k for k in ("match", "no-match") if k not in kinds]
+    if not missing:
+        return None
+    return ExampleResult(rule["id"], "examples", "coverage", False, f"no `expect: {' / '.join(missing)}` example")
+
+
+def run_all(library: RuleLibrary, rule_ids: set[str] | None = None) -> list[ExampleResult]:
+    """Every example of every rule (or of the rules named), plus a coverage check per rule."""
+    out: list[ExampleResult] = []
+    for rule in library.rules:
+        if rule_ids is not None and rule["id"] not in rule_ids:
+            continue
+        gap = coverage(rule)
+        if gap is not None:
+            out.append(gap)
+        out.extend(run_example(library, rule, ex) for ex in rule.get("examples") or [])
+    return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -49,8 +49,18 @@ class ScanOptions:
 def fingerprint(rule_id: str, path: str, key_path: tuple[str | int, ...], extra: str = "") -> str:
     """Stable across unrelated edits: rule, file and the key path it points at (never a line)."""
     anchor = "/".join(str(k) for k in key_path)
-    data = "\x1f".join((rule_id, path, anchor, extra)).encode()
+    data = "\x1f".join((rule_id, path, anchor, extra)).encode("utf-8", "surrogateescape")  # undecodable file names
     return hashlib.sha256(data).hexdigest()[:32]
+
+
+def display_roots(roots: list[Path], explicit_projects: Iterable[Path]) -> list[Path]:
+    """Scan roots plus the project root of each file named on the command line, outermost first.
+
+    A named file then shows as `.claude/settings.json`, not `settings.json`, so pre-commit (which
+    passes files) and a directory scan print the same paths and compute the same fingerprints.
+    """
+    extra = sorted({Path(os.path.abspath(p)) for p in explicit_projects}, key=lambda p: (len(p.parts), str(p)))
+    return [*roots, *extra]
 
 
 def _file_error(candidate: Candidate, kind: str, message: str, line: int | None = None) -> Fact:
@@ -79,7 +89,7 @@ class Scanner:
         groups: dict[tuple[str, Scope], list[Candidate]] = {}
         for c in candidates:
             groups.setdefault((c.spec.tool, c.scope), []).append(c)
-        display = PathDisplay(roots, self.options.home)
+        display = PathDisplay(display_roots(roots, (c.scope.path for c in candidates if c.explicit and c.scope.path)), self.options.home)
         surfaces = [self._assess_group(tool, scope, members, roots, problems, display) for (tool, scope), members in groups.items()]
         surfaces.sort(key=lambda s: (s.scope.sort_key(), s.tool))
         return surfaces
@@ -135,6 +145,8 @@ class Scanner:
             scope_kind=scope.kind.value,
         )
         reasons = self.evaluator.evaluate(inputs, ctx)
+        # managed settings are reported as controls: listed, never scored, never hiding a finding
+        surface.controls = [f for item in inputs for f in item.facts if f.kind == "control"]
         for path, digest, size in ctx.files_read:
             if all(f.path != path for f in surface.files):
                 surface.files.append(SourceFile(path, digest, size, "hook_script", "hook-script"))

@@ -76,3 +76,8 @@ def write(base: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
     return base
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # tests/test_sarif.py: rewrite the golden SARIF files instead of comparing against them
+    parser.addoption("--update-golden", action="store_true", default=False, help="rewrite golden output files")

@@ -24,13 +24,17 @@ def use_colour(choice: str, stream: IO[str]) -> bool:
 
 def write_output(text: str, output: Path | None) -> None:
     """Write the report; a file is opened only now, once the scan has succeeded."""
+    # A file name that is not valid UTF-8 reaches us as lone surrogates (surrogateescape): write
+    # them as the escape `\udcff`, so JSON/SARIF stay valid UTF-8 and no locale can make this fail.
+    data = text.encode("utf-8", "backslashreplace")
     if output is None:
-        sys.stdout.write(text)
         sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
         return
     tmp = output.with_name(f".{output.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(data)
         os.replace(tmp, output)
     except OSError as exc:
         raise SigilError(f"cannot write {output}: {exc.strerror or exc}") from exc

@@ -72,20 +72,39 @@ def explain_rule(rule_id: str, rules_dirs: tuple[Path, ...]) -> None:
 
 @rules.command("test")
 @click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
-@click.option("-v", "--verbose", is_flag=True)
-def test_rules(directory: Path | None, verbose: bool) -> None:
-    """Run every rule's embedded examples (must-match / must-not-match); exit 1 on a failure."""
+@click.option("-v", "--verbose", is_flag=True, help="Also list the examples that pass.")
+@click.option("--strict", is_flag=True, help="A rule without both a match and a no-match example fails too.")
+def test_rules(directory: Path | None, verbose: bool, strict: bool) -> None:
+    """Run every rule's embedded examples (must-match / must-not-match); exit 1 on a failure.
+
+    With DIRECTORY (a rule pack: rules/*.yaml, maybe patterns/ and surfaces/), only its rules are
+    tested, on top of the bundled library they usually build on.
+    """
+    import os
+
     from sigil_scan.ruletest import run_all
 
     library = _library((directory,) if directory else (), bundled=True)
-    results = run_all(library)
+    own: set[str] | None = None
     if directory is not None:
-        own = {r["id"] for r in library.rules if str(r.get("_source", "")).startswith(str(directory))}
-        results = [r for r in results if r.rule_id in own]
-    failed = [r for r in results if not r.passed]
+        base = os.path.realpath(directory) + os.sep
+        own = {r["id"] for r in library.rules if os.path.realpath(str(r.get("_source", ""))).startswith(base)}
+        if not own:
+            fail(f"{directory}: no rules found (expected {directory}/rules/*.yaml)")
+    results = run_all(library, own)
+    gaps = [r for r in results if r.expect == "coverage"]
+    failed = [r for r in results if not r.passed and (strict or r.expect != "coverage")]
     for r in results:
-        if verbose or not r.passed:
+        if r.expect == "coverage":
+            click.echo(f"{'FAIL' if strict else 'warn'} {r.rule_id}: {r.detail}")
+        elif verbose or not r.passed:
             status = "ok  " if r.passed else "FAIL"
             click.echo(f"{status} {r.rule_id}: {r.name or r.expect} ({r.expect}) {r.detail}".rstrip())
-    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    rule_count = len({r.rule_id for r in results})
+    examples = len(results) - len(gaps)
+    passed = sum(1 for r in results if r.passed and r.expect != "coverage")
+    warned = f", {len(gaps)} rule(s) without both kinds of example" if gaps else ""
+    click.echo(f"{rule_count} rule(s), {examples} example(s): {passed} passed, {len(failed)} failed{warned}")
     sys.exit(1 if failed else 0)
+
+from sigil_scan.commands import packs as _packs  # noqa: E402,F401 - registers pack/sign/verify/inspect/install/sign-policy

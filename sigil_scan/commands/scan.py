@@ -41,6 +41,8 @@ class ScanRequest:
     write_baseline: Path | None = None
     config: Path | None = None
     exit_zero: bool = False
+    project: Any = None  # suppress.ProjectConfig once loaded
+    justifications: dict[str, str] = field(default_factory=dict)  # fingerprint -> why suppressed
     # signed rule packs (sigil_scan/packs/)
     packs: tuple[Path, ...] = ()
     trust: Path | None = None
@@ -54,18 +56,31 @@ class ScanRequest:
 
 
 def load_scan_library(req: ScanRequest) -> Any:
-    """The bundled library, --rules directories, then verified --pack files on top."""
+    """The bundled library, --rules directories, then verified signed packs on top: installed
+    ones (packs dir) and --pack files. Sets req.extra["pack_events"] / ["pack_problems"]."""
     from sigil_scan.engine.library import load_library
+    from sigil_scan.locations import packs_dir
 
+    key = (req.rules_dirs, req.packs, req.trust, req.state_db)
+    cached = req.extra.get("library")
+    if cached is not None and cached[0] == key:  # called again (policy merge): verify once
+        return cached[1]
     library = load_library(list(req.rules_dirs))
-    if req.packs:
-        raise SigilError("--pack: signed rule packs are not available in this build yet")
+    installed = packs_dir()
+    if req.packs or (installed.is_dir() and any(installed.glob("*.sigpack"))):
+        from sigil_scan.packs.apply import load_for_scan  # nacl/sqlite only when packs exist
+
+        library, req.extra["pack_events"], req.extra["pack_problems"] = load_for_scan(
+            library, packs=req.packs, trust_path=req.trust, state_db=req.state_db, text_format=req.fmt == "text", quiet=req.quiet
+        )
+    req.extra["library"] = (key, library)
     return library
 
 
 def run(req: ScanRequest) -> tuple[ScanResult, Any, Any]:
+    from sigil_scan.model import ScopeKind
     from sigil_scan.paths import PathDisplay
-    from sigil_scan.scan import ScanOptions, Scanner
+    from sigil_scan.scan import Scanner, ScanOptions, display_roots
 
     roots, home_mode, home = split_home(req.paths, req.home_flag)
     options = ScanOptions(paths=roots, home_mode=home_mode, home=home, rules_dirs=list(req.rules_dirs), follow_symlinks=req.follow_symlinks)
@@ -76,28 +91,112 @@ def run(req: ScanRequest) -> tuple[ScanResult, Any, Any]:
     if progress:
         click.echo(f"sigil: scanning {home} ...", err=True, nl=False)
     result = scanner.scan()
+    result.problems.extend(req.extra.get("pack_problems", []))  # a refused --pack: exit 2
     if progress:
         click.echo("\r\x1b[K", err=True, nl=False)
-    return result, PathDisplay(result.roots, home), scanner
+    named = {r for r in result.roots if r.is_file()}
+    projects = (s.scope.path for s in result.surfaces if s.scope.kind is ScopeKind.PROJECT and s.scope.path and any(f.path in named for f in s.files))
+    return result, PathDisplay(display_roots(result.roots, projects), home), scanner
+
+
+def load_project_config(req: ScanRequest) -> None:
+    """Before the scan: find .sigil.yaml (or --config) and add its rule directories."""
+    from sigil_scan import suppress  # light: fnmatch and json only
+
+    roots, home_mode, _home = split_home(req.paths, req.home_flag)
+    path = req.config or suppress.find_config(roots, home_mode=home_mode)
+    if path is None:
+        return
+    req.project = suppress.load_config(path)
+    req.rules_dirs = (*req.rules_dirs, *req.project.rules_dirs)
 
 
 def apply_project_policy(req: ScanRequest, result: ScanResult, display: Any, scanner: Any) -> None:
     """Suppressions from a project config (.sigil.yaml) and a baseline; may change req.fail_on."""
-    if req.baseline or req.write_baseline or req.config:
-        raise SigilError("--baseline/--write-baseline/--config are not available in this build yet")
+    if req.project is None and req.baseline is None and req.write_baseline is None:
+        return
+    from sigil_scan import suppress
+    from sigil_scan.resources import rules_dir
+
+    if req.project is not None:
+        bundled = {p.stem for p in (rules_dir() / "rules").rglob("*.y*ml")}
+        suppress.check_config_rules(req.project, scanner.library, bundled)
+        for warning in req.project.warnings:
+            click.echo(f"sigil: warning: {warning}", err=True)
+        req.fail_on = req.fail_on or req.project.fail_on or ""
+    baseline = suppress.read_baseline(req.baseline) if req.baseline is not None else None
+    req.justifications = suppress.apply(result, display, scanner.rubric, req.project, baseline)
+    if req.write_baseline is not None:
+        document = suppress.baseline_document(result, display)
+        suppress.write_baseline(req.write_baseline, document)
+        # the run reports what the next run with this baseline will report: nothing new
+        written = {f["fingerprint"] for f in document["findings"]}
+        req.justifications.update(suppress.apply(result, display, scanner.rubric, None, written))
+        req.baseline = req.write_baseline
 
 
 def record_state(req: ScanRequest, result: ScanResult, display: Any) -> list[dict[str, Any]]:
     """With --state-db: file_change and ai_guard_toggle_drift events since the last run."""
-    if req.state_db:
-        raise SigilError("--state-db is not available in this build yet")
-    return []
+    if not req.state_db:
+        return []
+    from sigil_scan.state import StateDB
+    from sigil_scan.watch.tracking import record_run
+
+    eff = effective_policy(req)
+    db = StateDB(req.state_db)
+
+    def spool_first(events: list[dict[str, Any]]) -> None:
+        # with --spool the drift events are appended before state.db commits: a crash in between
+        # reports them again next run instead of losing them (emit_to_spool skips them later)
+        _set_host_id(req, events)
+        _spool_writer(req).append_many(events)
+        req.extra.setdefault("spooled", set()).update(e["event_id"] for e in events)
+
+    try:
+        return record_run(db, result, display, eff, home=split_home(req.paths, req.home_flag)[2], emit=spool_first if req.spool else None)[0]
+    finally:
+        db.close()
+
+
+def _spool_writer(req: ScanRequest) -> Any:
+    from sigil_scan.spool import SpoolWriter
+
+    if "spool_writer" not in req.extra:
+        req.extra["spool_writer"] = SpoolWriter(req.spool)
+    return req.extra["spool_writer"]
+
+
+def _set_host_id(req: ScanRequest, events: list[dict[str, Any]]) -> None:
+    if req.policy:
+        from sigil_scan.policy import resolve_host_id
+
+        host = resolve_host_id(effective_policy(req))
+        for event in events if host else ():
+            event["host_id"] = host
+
+
+def effective_policy(req: ScanRequest) -> Any:
+    """The merged --policy (built-in targets included); None without --policy and outside home mode."""
+    from sigil_scan.policy import load_policy, merge
+    from sigil_scan.surfaces import current_platform
+
+    if "policy" not in req.extra:
+        policy = load_policy(req.policy) if req.policy else None
+        _, home_mode, home = split_home(req.paths, req.home_flag)
+        req.extra["policy"] = merge(policy, load_scan_library(req), platform=current_platform(), home=home) if policy or home_mode else None
+    return req.extra["policy"]
 
 
 def emit_to_spool(req: ScanRequest, events: list[dict[str, Any]]) -> None:
     """With --spool: append every event durably to the spool for the uploader."""
+    _set_host_id(req, events)
     if req.spool:
-        raise SigilError("--spool is not available in this build yet")
+        from sigil_scan.watch.sink import enforce_retention
+
+        done = req.extra.get("spooled", set())
+        with _spool_writer(req) as writer:
+            writer.append_many(e for e in events if e["event_id"] not in done)
+            enforce_retention(writer)
 
 
 def exit_code(result: ScanResult, fail_on: str) -> int:
@@ -139,19 +238,23 @@ def scan(example: bool, fail_on: str | None, **kwargs: Any) -> None:
     req.fail_on = fail_on or ""
     if example:
         req.paths = (*req.paths, Path(__file__).resolve().parent.parent / "examples" / "risky-repo")
-    if req.watch:
-        from sigil_scan.commands.common import fail as _fail
+    if req.watch or req.poll:
+        from sigil_scan.watch.runner import run_watch
 
-        _fail("--watch is not available in this build yet")
+        try:
+            sys.exit(run_watch(req))
+        except SigilError as exc:
+            fail(str(exc))
     try:
+        load_project_config(req)
         result, display, scanner = run(req)
         apply_project_policy(req, result, display, scanner)
         req.fail_on = req.fail_on or "high"
         events: list[dict[str, Any]] | None = None
-        if req.spool or req.fmt == "jsonl" or req.state_db:
+        if req.spool or req.fmt == "jsonl" or req.state_db or req.policy:
             from sigil_scan.events import scan_events
 
-            events = record_state(req, result, display) + scan_events(result, display)
+            events = req.extra.get("pack_events", []) + record_state(req, result, display) + scan_events(result, display)
             emit_to_spool(req, events)
         text = render(req, result, display, scanner, events)
         write_output(text, req.output)
@@ -188,6 +291,14 @@ def render(req: ScanRequest, result: ScanResult, display: Any, scanner: Any, eve
         from sigil_scan.formats import json
 
         return json.render(result, display, fail_on=req.fail_on)
+    if req.fmt == "sarif":
+        from sigil_scan.formats import sarif
+
+        return sarif.render(result, display, library, scanner.rubric, justifications=req.justifications, baseline=req.baseline is not None)
+    if req.fmt == "github":
+        from sigil_scan.formats import github
+
+        return github.render(result, display, help_for)
     raise SigilError(f"--format {req.fmt} is not available in this build yet")
 
 

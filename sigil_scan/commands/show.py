@@ -96,6 +96,11 @@ def doctor() -> None:
         line(False, f"rule library: {exc}")
     home = home_dir()
     line(os.access(home, os.R_OK), f"home directory {home} readable")
+    # fleet delivery: the uploader's heartbeat (last ack, lag, dead letters), when one has run
+    from sigil_scan.upload.status import doctor_lines
+
+    for ok, text in doctor_lines():
+        line(ok, text)
     sys.exit(1 if problems else 0)
 
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from sigil_scan import shell
 from sigil_scan.engine.context import EvalContext
+from sigil_scan.engine.guard_analysers import GUARD_ANALYSERS
 from sigil_scan.redact import is_literal_secret, redact
 
 Result = bool | dict[str, Any] | None
@@ -114,9 +115,16 @@ def secret_literal(value: Any, arg: Any, ctx: EvalContext) -> Result:
     for name, item in items:
         if isinstance(item, str):
             why = is_literal_secret(name, item)
+            if why == "url-credentials" and _url_to_loopback(item):
+                continue  # a local development database's credentials only work on this machine
             if why:
                 return {"secret_name": name, "secret_format": why}
     return None
+
+
+def _url_to_loopback(text: str) -> bool:
+    host = urlsplit(text.strip()).hostname if "://" in text else None
+    return bool(host) and _host_is_loopback(str(host))
 
 
 def _host_is_loopback(host: str) -> bool:
@@ -142,7 +150,7 @@ def url_remote(value: Any, arg: Any, ctx: EvalContext) -> Result:
 
 def url_insecure(value: Any, arg: Any, ctx: EvalContext) -> Result:
     """Plain http:// or ws:// to a non-loopback host (traffic and tokens readable on the path)."""
-    remote = url_remote(value, False, ctx)
+    remote = url_remote(value, True, ctx)
     if isinstance(remote, dict) and remote["scheme"] in ("http", "ws"):
         return remote
     return None
@@ -182,4 +190,5 @@ ANALYSERS: dict[str, Callable[[Any, Any, EvalContext], Result]] = {
     "url-remote": url_remote,
     "url-insecure": url_insecure,
     "permission-broad": permission_broad,
+    **GUARD_ANALYSERS,
 }

@@ -8,30 +8,47 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sigil_scan import cache
 from sigil_scan.errors import SigilError
 from sigil_scan.model import ScopeKind, SurfaceSpec
 from sigil_scan.resources import rules_dir, schema_path
 from sigil_scan.yamlload import load_yaml
 
 
-@dataclass(frozen=True, slots=True)
+# Plain slotted classes, not dataclasses: each @dataclass costs ~1 ms at import (it generates and
+# exec()s its methods), and these are imported by every `sigil scan`.
 class SurfaceEntry:
-    spec: SurfaceSpec
-    paths: dict[str, tuple[str, ...]]  # platform ("any"/"linux"/"macos"/"windows") -> patterns
+    __slots__ = ("spec", "paths")
+
+    def __init__(self, spec: SurfaceSpec, paths: dict[str, tuple[str, ...]]) -> None:
+        self.spec = spec
+        self.paths = paths  # platform ("any"/"linux"/"macos"/"windows") -> patterns
+
+    def __repr__(self) -> str:
+        return f"SurfaceEntry({self.spec.id!r}, {self.paths!r})"
 
 
-@dataclass(slots=True)
 class RuleLibrary:
-    surfaces: list[SurfaceEntry] = field(default_factory=list)
-    rules: list[dict[str, Any]] = field(default_factory=list)
-    patterns: dict[str, Any] = field(default_factory=dict)
-    rubric: dict[str, Any] = field(default_factory=dict)
-    sources: list[Path] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = ("surfaces", "rules", "patterns", "rubric", "sources", "warnings")
+
+    def __init__(
+        self,
+        surfaces: list[SurfaceEntry] | None = None,
+        rules: list[dict[str, Any]] | None = None,
+        patterns: dict[str, Any] | None = None,
+        rubric: dict[str, Any] | None = None,
+        sources: list[Path] | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.surfaces: list[SurfaceEntry] = surfaces if surfaces is not None else []
+        self.rules: list[dict[str, Any]] = rules if rules is not None else []
+        self.patterns: dict[str, Any] = patterns if patterns is not None else {}
+        self.rubric: dict[str, Any] = rubric if rubric is not None else {}
+        self.sources: list[Path] = sources if sources is not None else []
+        self.warnings: list[str] = warnings if warnings is not None else []
 
     def rule(self, rule_id: str) -> dict[str, Any] | None:
         return next((r for r in self.rules if r["id"] == rule_id), None)
@@ -43,7 +60,19 @@ class RuleLibrary:
 def _yaml_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         return []
-    found = [p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()]
+    found: list[Path] = []
+    stack = [directory]
+    while stack:  # os.scandir, not Path.rglob: a third of the cost, and symlinked dirs not followed
+        current = stack.pop()
+        try:
+            with os.scandir(current) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(Path(entry.path))
+                    elif entry.name.endswith((".yaml", ".yml")) and entry.is_file():
+                        found.append(Path(entry.path))
+        except OSError as exc:
+            raise SigilError(f"{current}: cannot list rules directory: {exc.strerror or exc}") from exc
     return sorted(found)
 
 
@@ -58,15 +87,27 @@ def _read(path: Path) -> Any:
 
 def validate(document: Any, schema_name: str, where: Path) -> None:
     """Validate one document against schemas/<name>.schema.json; raise SigilError naming the field."""
+    schema_bytes = schema_path(schema_name).read_bytes()
+    # a document already found valid against this exact schema is not validated again: this
+    # keeps jsonschema (≈60 ms to import) off warm `--rules` runs (sigil_scan/cache.py)
+    try:
+        canonical = json.dumps(document, sort_keys=True, default=repr).encode("utf-8", "surrogatepass")
+    except (TypeError, ValueError, RecursionError):
+        canonical = b""
+    memo = cache.key_of(b"jsonschema-valid-v1", schema_bytes, canonical) if canonical else None
+    if memo is not None and cache.get(memo) == "ok":
+        return
     import jsonschema  # heavy (≈60 ms): only for external input and tests
 
-    schema = json.loads(schema_path(schema_name).read_text())
+    schema = json.loads(schema_bytes)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         at = ".".join(str(p) for p in first.absolute_path) or "(top level)"
         raise SigilError(f"{where}: {at}: {first.message}")
+    if memo is not None:
+        cache.put(memo, "ok")
 
 
 def _surface_entries(doc: dict[str, Any]) -> list[SurfaceEntry]:
@@ -81,6 +122,7 @@ def _surface_entries(doc: dict[str, Any]) -> list[SurfaceEntry]:
             role=s["role"],
             app=s.get("app"),
             shared=bool(s.get("shared", False)),
+            track_only=bool(s.get("track_only", False)),
         )
         out.append(SurfaceEntry(spec, {k: tuple(v) for k, v in s["paths"].items()}))
     return out

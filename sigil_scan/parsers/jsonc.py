@@ -86,7 +86,10 @@ def _index(text: str) -> dict[tuple[str | int, ...], tuple[int, int]]:
                 pending_key = json.loads(tok)
             except ValueError:
                 pending_key = tok.strip('"')
-            table.setdefault((*frame[1], pending_key), lines.position(match.start()))
+            # assigned, not setdefault: with a duplicate key json keeps the last value, so the
+            # line must be the last one too (an earlier harmless duplicate must not hide it)
+            key_path = (*frame[1], pending_key)
+            table[key_path] = lines.position(match.start())
             frame[3] = False
             continue
         if tok == ":" or tok == ",":
@@ -107,7 +110,7 @@ def _index(text: str) -> dict[tuple[str | int, ...], tuple[int, int]]:
             path = (*frame[1], pending_key if pending_key is not None else "")
         else:
             path = (*frame[1], frame[2])
-            table.setdefault(path, lines.position(match.start()))
+            table[path] = lines.position(match.start())
         if tok == "{":
             stack.append(["obj", path, None, True])
         elif tok == "[":

@@ -44,27 +44,61 @@ def _expanded_size(root: pyyaml.Node) -> int:
     return sizes.get(id(root), 0)
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _key_values(node: pyyaml.Node) -> list[Any]:
+    """The key(s) a mapping key node stands for: its text, and the typed value (`on` -> True,
+    `1` -> 1) when the safe loader would construct something else, so both lookups hit."""
+    if not isinstance(node, pyyaml.ScalarNode):
+        return [str(node.start_mark)]
+    keys: list[Any] = [node.value]
+    if node.tag != "tag:yaml.org,2002:str":
+        try:
+            typed = pyyaml.constructor.SafeConstructor().construct_object(node)
+        except (pyyaml.YAMLError, ValueError, TypeError, OverflowError):
+            typed = None
+        if typed is not None and typed != node.value and isinstance(typed, (int, float, bool)):
+            keys.append(typed)
+    return keys
+
+
 def _index(root: pyyaml.Node | None) -> dict[tuple[str | int, ...], tuple[int, int]]:
+    """Key path -> (line, column) of its key (mapping) or item (sequence), in document order.
+
+    Later duplicate keys overwrite earlier ones, as the loader keeps the last value; keys merged
+    in with `<<` only fill gaps. Aliases are walked under every path that uses them: the tree was
+    already bounded by _expanded_size, so the walk is too.
+    """
     table: dict[tuple[str | int, ...], tuple[int, int]] = {}
     if root is None:
         return table
-    stack: list[tuple[pyyaml.Node, tuple[str | int, ...]]] = [(root, ())]
-    seen: set[int] = set()
+    table[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
+    # (node, path, weak): weak entries come from a merge and never replace an explicit key
+    stack: list[tuple[pyyaml.Node, tuple[str | int, ...], bool]] = [(root, (), False)]
     while stack:
-        node, path = stack.pop()
-        table.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+        node, path, weak = stack.pop()
+        todo: list[tuple[pyyaml.Node, tuple[str | int, ...], bool]] = []
         if isinstance(node, pyyaml.MappingNode):
             for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, pyyaml.ScalarNode) else str(key_node.start_mark)
-                child = (*path, key)
-                table.setdefault(child, (key_node.start_mark.line + 1, key_node.start_mark.column + 1))
-                stack.append((value_node, child))
+                if key_node.tag == _MERGE:
+                    merged = value_node.value if isinstance(value_node, pyyaml.SequenceNode) else [value_node]
+                    todo.extend((m, path, True) for m in merged)
+                    continue
+                where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                for key in _key_values(key_node):
+                    child = (*path, key)
+                    if weak:
+                        table.setdefault(child, where)
+                    else:
+                        table[child] = where
+                    todo.append((value_node, child, weak))
         elif isinstance(node, pyyaml.SequenceNode):
             for i, item in enumerate(node.value):
-                stack.append((item, (*path, i)))
+                child = (*path, i)
+                table[child] = (item.start_mark.line + 1, item.start_mark.column + 1)
+                todo.append((item, child, weak))
+        stack.extend(reversed(todo))  # popped in document order
     return table
 
 

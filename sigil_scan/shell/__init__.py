@@ -15,14 +15,18 @@ network and interpreter-code shapes; script.py reads hook files safely.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .compile import CATEGORIES, compiled_for
-from .resolve import resolve_script_path
-
 PatternSets = dict[str, Any]
+
+# Every category a CommandHit can carry (one rules/patterns/<category>.yaml each).
+CATEGORIES = (
+    "destructive", "fetch_execute", "exfiltration", "obfuscation", "privilege",
+    "history_tampering", "git_destructive", "permission_widening", "persistence",
+)
 
 __all__ = [
     "CATEGORIES", "CommandHit", "PatternSets", "ScriptAnalysis", "analyse_command",
@@ -49,10 +53,12 @@ class ScriptAnalysis:
 
 def analyse_command(command: str, patterns: PatternSets) -> list[CommandHit]:
     """Classify what an inline command (hook, MCP launcher, helper) executes."""
+    from .compile import compiled_for
     from .walker import Walker
 
     walker = Walker(compiled_for(patterns))
-    walker.source_text(command, 1, 0)
+    with contextlib.suppress(RecursionError):  # all recursion is capped; this is a last guard
+        walker.source_text(command, 1, 0)
     return [CommandHit(h.category, h.pattern, h.snippet, h.target) for h in walker.hits]
 
 
@@ -60,6 +66,7 @@ def analyse_script(
     path: Path, patterns: PatternSets, *, base_dir: Path | None = None, home: Path | None = None
 ) -> ScriptAnalysis:
     """Read a hook script safely and classify what it executes, following `source` chains."""
+    from .compile import compiled_for
     from .script import ScriptState, analyse_file
 
     state = ScriptState(compiled_for(patterns), base_dir, home)
@@ -67,3 +74,12 @@ def analyse_script(
     hits = [CommandHit(h.category, h.pattern, h.snippet, h.target, h.line, chain)
             for h, chain in state.hits]
     return ScriptAnalysis(hits=hits, unscanned=unscanned, files=state.files)
+
+
+def resolve_script_path(command: str, *, project_dir: Path | None,
+                        home: Path | None) -> Path | None:
+    """The script file a command runs (`bash x.sh`, `"$CLAUDE_PROJECT_DIR"/.claude/hooks/x.sh`,
+    `~/bin/x`, `uv run /abs/x.py`), resolved against project_dir / home; None if it runs none."""
+    from .resolve import resolve_script_path as _resolve
+
+    return _resolve(command, project_dir=project_dir, home=home)

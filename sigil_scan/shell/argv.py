@@ -144,3 +144,38 @@ def option_words(argv: Argv, flags: list[str]) -> list[Word]:
         if w.value.startswith("-") and "=" in w.value and w.value.split("=", 1)[0] in flagset:
             out.append(w)
     return out
+
+
+def find_operands(argv: Argv) -> list[str]:
+    out: list[str] = []
+    for w in argv.words[1:]:
+        v = w.value
+        if v in ("-H", "-L", "-P") and not out:
+            continue
+        if v.startswith("-") or v in ("(", "!", ")"):
+            break
+        out.append(v)
+    return out
+
+
+def effective(words: list[Word], c: Compiled) -> list[Word]:
+    """The command after wrappers (`sudo -u x env A=1 curl …` -> `curl …`)."""
+    for _ in range(8):
+        if not words:
+            return words
+        w = c.wrappers.get(program_name(words[0]))
+        if w is None:
+            return words
+        i = 1
+        while i < len(words):
+            v = words[i].value
+            if v in w.stop_options:
+                return []
+            if v.startswith("-") and len(v) > 1:
+                i += 2 if v in w.value_options else 1
+            elif "=" in v and not v.startswith("="):
+                i += 1
+            else:
+                break
+        words = words[i + w.skip_positionals:]
+    return words

@@ -12,11 +12,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-CATEGORIES = (
-    "destructive", "fetch_execute", "exfiltration", "obfuscation", "privilege",
-    "history_tampering", "git_destructive", "permission_widening", "persistence",
-)
-
 
 def _flag_set(flags: list[str]) -> tuple[frozenset[str], frozenset[str]]:
     """Split flags into short letters (bundlable: -rf) and long/literal forms."""
@@ -64,7 +59,8 @@ class CodeRule:
     id: str
     category: str
     languages: frozenset[str]
-    regex: re.Pattern[str]
+    call: re.Pattern[str]  # the call head, ending at its "("
+    args: re.Pattern[str] | None  # searched in the call's arguments
 
 
 @dataclass(slots=True)
@@ -74,6 +70,8 @@ class Interpreter:
     globs: tuple[str, ...]
     payload_flags: frozenset[str]
     shell_calls: re.Pattern[str] | None
+    value_options: frozenset[str] = frozenset()
+    module_flags: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -98,6 +96,7 @@ class Compiled:
     code: list[CodeRule] = field(default_factory=list)
     shells: frozenset[str] = frozenset({"sh", "bash"})
     shell_payload_flags: tuple[frozenset[str], frozenset[str]] = (frozenset("c"), frozenset())
+    shell_value_options: frozenset[str] = frozenset()
     interpreters: list[Interpreter] = field(default_factory=list)
     evaluators: frozenset[str] = frozenset({"eval"})
     sourcers: frozenset[str] = frozenset({"source", "."})
@@ -107,20 +106,45 @@ class Compiled:
     writers: dict[str, str] = field(default_factory=dict)  # program -> all_operands|last_operand|in_place
     removers: frozenset[str] = frozenset()
 
+    # Lookups by program name are memoised: a script repeats the same few programs, and the
+    # glob checks (mkfs.*, python3.*) would otherwise run for every simple command.
+    _memo: dict[tuple[str, str], Any] = field(default_factory=dict)
+    interesting: frozenset[str] = frozenset()  # every program name any rule or role mentions
+
     def matchers_for(self, program: str) -> list[Matcher]:
-        found = self.commands.get(program, [])
-        if self.glob_commands:
-            found = found + [m for m in self.glob_commands if m.names(program)]
-        return found
+        key = ("cmd", program)
+        found = self._memo.get(key)
+        if found is None:
+            found = self.commands.get(program, [])
+            if self.glob_commands:
+                found = found + [m for m in self.glob_commands if m.names(program)]
+            self._memo[key] = found
+        return found  # type: ignore[no-any-return]
 
     def role(self, name: str, program: str) -> list[Matcher]:
-        return [m for m in self.roles.get(name, ()) if m.names(program)]
+        key = (name, program)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = [m for m in self.roles.get(name, ()) if m.names(program)]
+        return found  # type: ignore[no-any-return]
 
     def interpreter(self, program: str) -> Interpreter | None:
-        for it in self.interpreters:
-            if program in it.programs or any(fnmatch.fnmatchcase(program, g) for g in it.globs):
-                return it
-        return None
+        key = ("interpreter", program)
+        if key not in self._memo:
+            self._memo[key] = next(
+                (it for it in self.interpreters
+                 if program in it.programs or any(fnmatch.fnmatchcase(program, g) for g in it.globs)),
+                None)
+        return self._memo[key]  # type: ignore[no-any-return]
+
+    def is_interesting(self, program: str) -> bool:
+        """Whether any rule, role or grammar entry could apply to this program."""
+        key = ("any", program)
+        if key not in self._memo:
+            self._memo[key] = (program in self.interesting or bool(self.matchers_for(program))
+                               or self.interpreter(program) is not None
+                               or any(self.role(r, program) for r in self.roles))
+        return self._memo[key]  # type: ignore[no-any-return]
 
 
 def _alt(regexes: list[str]) -> re.Pattern[str] | None:
@@ -154,12 +178,14 @@ def _grammar(c: Compiled, doc: dict[str, Any]) -> None:
     shells = doc.get("shells", {})
     c.shells = frozenset(shells.get("programs", c.shells))
     c.shell_payload_flags = _flag_set(shells.get("payload_flags", ["-c"]))
+    c.shell_value_options = frozenset(shells.get("value_options", ()))
     for it in doc.get("interpreters", ()):
         progs = [str(p) for p in it.get("programs", ())]
         globs = tuple(p for p in progs if "*" in p)
         c.interpreters.append(Interpreter(
             it["language"], frozenset(p for p in progs if p not in globs), globs,
-            frozenset(it.get("payload_flags", ())), _alt(it.get("shell_calls", []))))
+            frozenset(it.get("payload_flags", ())), _alt(it.get("shell_calls", [])),
+            frozenset(it.get("value_options", ())), frozenset(it.get("module_flags", ()))))
     c.evaluators = frozenset(doc.get("evaluators", c.evaluators))
     c.sourcers = frozenset(doc.get("sourcers", c.sourcers))
     for w in doc.get("wrappers", ()):
@@ -200,7 +226,8 @@ def _category(c: Compiled, doc: dict[str, Any], stem: str) -> None:
         c.structures[s["check"]] = (cat, s["id"])
     for rule in doc.get("code", ()):
         c.code.append(CodeRule(rule["id"], cat, frozenset(rule.get("languages", ())),
-                               re.compile(rule["regex"])))
+                               re.compile(rule["call"]),
+                               re.compile(rule["args"]) if rule.get("args") else None))
 
 
 def compile_patterns(patterns: dict[str, Any]) -> Compiled:
@@ -214,6 +241,9 @@ def compile_patterns(patterns: dict[str, Any]) -> Compiled:
             _category(c, doc, stem)
     for name in ("endpoints", "secret_names", "sensitive_paths"):
         c.regexes[name] = _alt(c.lists.get(name, []))
+    c.interesting = (c.shells | c.evaluators | c.sourcers | frozenset(c.wrappers)
+                     | frozenset(c.writers) | c.removers | frozenset(c.lists.get("env_dumpers", []))
+                     | {"find", "dd", "export", "declare", "typeset", "local", "readonly"})
     return c
 
 

@@ -8,9 +8,10 @@ piped input from such a reader. A webhook notifying "done" with a literal body i
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .argv import Argv, matches, option_values, program_name, read_argv
+from .argv import Argv, effective, matches, option_values, program_name, read_argv
 from .lexer import Sub, Word
 from .parse import SimpleCommand, parse
 
@@ -34,7 +35,7 @@ def check(w: Walker, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleComman
         if senders:
             _sender(w, argv, cmd, upstream, {m.id for m in senders})
         elif _secret_words(w, argv.words[1:]):
-            w.structure("send-substitution", cmd, "secret")
+            w.structure("send-substitution", cmd, "secrets")
     if c.role("remote_copy", prog):
         _remote_copy(w, argv, cmd)
     if c.role("dns", prog) and any(x.expands for x in argv.operands):
@@ -68,7 +69,7 @@ def _sender(w: Walker, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleComm
     if reads_stdin and upstream:
         kinds = [k for up in upstream if (k := _reader_kind(w, up.words))]
         if kinds:
-            w.structure("pipe-to-sender", cmd, _worst(kinds))
+            w.structure("pipe-to-sender", cmd, _worst(kinds), pipe=upstream)
 
 
 def _file_kind(w: Walker, path: str) -> str:
@@ -77,7 +78,7 @@ def _file_kind(w: Walker, path: str) -> str:
 
 
 def _worst(kinds: list[str]) -> str:
-    for k in ("secrets", "env", "secret", "file"):
+    for k in ("secrets", "env", "file"):
         if k in kinds:
             return k
     return kinds[0]
@@ -85,13 +86,12 @@ def _worst(kinds: list[str]) -> str:
 
 def _reader_kind(w: Walker, words: list[Word]) -> str | None:
     """What a pipeline stage feeds downstream: env, secrets, file, or nothing we care about."""
-    from .walker import effective
-
+    dumpers = w.c.lists.get("env_dumpers", [])
     inner = effective(words, w.c)
-    if not inner:
-        return None
+    if not inner:  # `env` / `sudo env` alone: the environment itself
+        return "env" if words and program_name(words[-1]) in dumpers else None
     argv = read_argv(inner)
-    if argv.program in w.c.lists.get("env_dumpers", []) and not argv.operands:
+    if argv.program in dumpers and not argv.operands:
         return "env"
     if not any(matches(m, argv) for m in w.c.role("reader", argv.program)):
         return None
@@ -113,11 +113,11 @@ def _secret_words(w: Walker, words: list[Word]) -> str | None:
         if names is not None and word.expands:
             for name in _VAR_NAMES.findall(word.value):
                 if names.search(name):
-                    kinds.append("secret")
+                    kinds.append("secrets")
     return _worst(kinds) if kinds else None
 
 
-def _subs_kind(w: Walker, subs: list[Sub], depth: int = 0) -> str | None:
+def _subs_kind(w: Walker, subs: Sequence[Sub], depth: int = 0) -> str | None:
     kinds: list[str] = []
     for sub in subs:
         for pipe in parse(sub.tokens):

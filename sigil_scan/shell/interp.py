@@ -3,8 +3,9 @@
 Code is not parsed; two things are looked for, both only where code *calls* something:
 * shell calls (`os.system(…)`, `subprocess.run([...])`, `child_process.exec(…)`): the string
   literals in the call are joined into a command line and analysed as shell;
-* code patterns from the YAML sets (`exec(urlopen(…).read())`, `eval(await fetch(…))`,
-  `requests.post(…, data=open(…))`).
+* code patterns from the YAML sets: a call (`exec(`, `eval(`, `requests.post(`) whose
+  arguments, up to the matching parenthesis and across lines, match (`urlopen`, `fetch(`,
+  `os.environ`), e.g. `exec(urlopen(…).read())`, `eval(await fetch(…))`.
 A regex in a guard (`/curl.*\\|\\s*sh/`) or a list of banned strings is neither, so it is quiet.
 """
 
@@ -36,8 +37,10 @@ def _unquote(lit: str) -> str:
     return _ESCAPES.sub(lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
-def call_literals(text: str, start: int) -> tuple[list[str], bool]:
-    """String literals inside the call whose "(" ends at `start`; and whether it had a list."""
+def call_args(text: str, start: int) -> tuple[str, list[str], bool]:
+    """For the call whose "(" ends at `start`: its argument text (to the matching ")", string
+    literals skipped whole, at most _SPAN characters), its string literals, and whether a list
+    literal appears (argv form)."""
     depth, pos, limit = 1, start, min(len(text), start + _SPAN)
     literals: list[str] = []
     saw_list = False
@@ -55,7 +58,7 @@ def call_literals(text: str, start: int) -> tuple[list[str], bool]:
         elif ch in ")]}":
             depth -= 1
         pos += 1
-    return literals, saw_list
+    return text[start:pos], literals, saw_list
 
 
 def analyse_code(w: Walker, text: str, language: str, line: int, depth: int) -> None:
@@ -63,9 +66,11 @@ def analyse_code(w: Walker, text: str, language: str, line: int, depth: int) -> 
     for rule in w.c.code:
         if language not in rule.languages:
             continue
-        for m in rule.regex.finditer(text):
+        for m in rule.call.finditer(text):
             offset, src = _line_at(text, m.start())
             if src.lstrip().startswith(comments):
+                continue
+            if rule.args is not None and not rule.args.search(call_args(text, m.end())[0]):
                 continue
             snippet = " ".join(src.split())[:120]
             w.hit(rule.category, rule.id, snippet, None, line + offset)
@@ -76,7 +81,7 @@ def analyse_code(w: Walker, text: str, language: str, line: int, depth: int) -> 
         offset, src = _line_at(text, m.start())
         if src.lstrip().startswith(comments):
             continue
-        literals, saw_list = call_literals(text, m.end())
+        _args, literals, saw_list = call_args(text, m.end())
         if not literals:
             continue
         if saw_list or (len(literals) > 1 and " " not in literals[0]):

@@ -15,14 +15,20 @@ end of the text and sets `Lexer.unterminated`, which the caller may use to retry
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Characters that end an unquoted plain run inside a word.
 _PLAIN = re.compile(r"[^\s'\"\\`$;&|()<>]+")
 _DQ_PLAIN = re.compile(r'[^"\\$`]+')
 _HEREDOC_PLAIN = re.compile(r"[^\\$`]+")
+# One match per common token: optional blanks, then a plain word, a newline or an operator
+# (`<(` / `>(` are process substitutions, so they are left to the word scanner).
+_MASTER = re.compile(
+    r"[ \t\r\f\v]*(?:"
+    r"(?P<w>[^\s'\"\\`$;&|()<>#][^\s'\"\\`$;&|()<>]*(?=[\s;&|()<>]|\Z))"
+    r"|(?P<nl>\n)"
+    r"|(?P<op>;;&|;;|;&|&&|\|\||\|&|&>>|&>|<<<|<<-|<<|<>|>>|>&|<&|>\||[;&|()]|[<>](?!\()))")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
-_OP = re.compile(r";;&|;;|;&|&&|\|\||\|&|&>>|&>|<<<|<<-|<<|<>|>>|>&|<&|>\||[;&|()<>]")
 _VAR = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])")
 _ANSI_ESC = re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|[0-7]{1,3}|.)", re.S)
 _ANSI_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b"}
@@ -47,7 +53,7 @@ class Word:
     line: int
     quoted: bool = False  # any part was quoted or escaped
     expands: bool = False  # contains a parameter expansion or substitution outside single quotes
-    subs: list[Sub] = field(default_factory=list)
+    subs: tuple[Sub, ...] = ()
 
 
 @dataclass(slots=True)
@@ -58,7 +64,7 @@ class Op:
     body: str | None = None
     body_line: int = 0
     body_literal: bool = False  # quoted delimiter: no expansion, nothing in it runs
-    body_subs: list[Sub] = field(default_factory=list)
+    body_subs: tuple[Sub, ...] = ()
 
 
 Token = Word | Op
@@ -78,7 +84,7 @@ class Lexer:
         self.line = line
         self.unterminated = False
         self._depth = 0
-        self._pending: list[tuple[Op, str, bool]] = []  # heredocs awaiting their body
+        self._pending: list[tuple[Op, str]] = []  # heredocs awaiting their body (op, delimiter)
         self._want_delim: Op | None = None
         self._word_end = -1
 
@@ -88,61 +94,79 @@ class Lexer:
     # -- main loop ---------------------------------------------------------------------------
 
     def _lex(self, *, stop_paren: bool) -> list[Token]:
-        s, out = self.s, []
+        s = self.s
+        out: list[Token] = []
         paren = 0
+        master = _MASTER.match
         while self.i < self.n:
-            c = s[self.i]
-            if c in " \t\r\f\v":
-                m = _SPACE.match(s, self.i)
-                self.i = m.end() if m else self.i + 1
-            elif c == "\n":
+            m = master(s, self.i)
+            kind = m.lastgroup if m is not None else None
+            if kind == "w":  # blanks then a plain unquoted word: most of any script
+                plain = m.group("w")  # type: ignore[union-attr]
+                word = Word(plain, plain, self.line)
+                out.append(word)
+                self.i = self._word_end = m.end()  # type: ignore[union-attr]
+                if self._want_delim is not None:
+                    self._heredoc_delim(word)
+                continue
+            if kind == "nl":
                 out.append(Op("\n", self.line))
-                self.i += 1
+                self.i = m.end()  # type: ignore[union-attr]
                 self.line += 1
                 if self._pending:
                     self._read_heredocs()
-            elif c == "#":
+                continue
+            if kind == "op":
+                op = m.group("op")  # type: ignore[union-attr]
+                op_start = m.start("op")  # type: ignore[union-attr]
+                self.i = m.end()  # type: ignore[union-attr]
+                if stop_paren and op == ")" and paren == 0:
+                    return out
+                paren += (op == "(") - (op == ")")
+                if (op in REDIRECT_OPS and out and isinstance(out[-1], Word)
+                        and out[-1].raw.isdigit() and self._word_end == op_start):
+                    out.pop()  # `2>` is one redirect, not an argument "2" then ">"
+                tok = Op(op, self.line)
+                out.append(tok)
+                if op in ("<<", "<<-"):
+                    self._want_delim = tok
+                continue
+            sp = _SPACE.match(s, self.i)
+            if sp is not None:
+                self.i = sp.end()
+                if self.i >= self.n:
+                    break
+            c = s[self.i]
+            if c == "#":
                 end = s.find("\n", self.i)
                 self.i = self.n if end < 0 else end
             elif c == "\\" and s.startswith("\\\n", self.i):
                 self.i += 2  # line continuation between words
                 self.line += 1
-            elif c in "<>" and s.startswith("(", self.i + 1):
-                out.append(self._word())
-            elif c in ";&|()<>":
-                m = _OP.match(s, self.i)
-                op = m.group() if m else c
-                if stop_paren and op == ")" and paren == 0:
-                    self.i += 1
-                    return out
-                paren += (op == "(") - (op == ")")
-                self.i += len(op)
-                if op in REDIRECT_OPS and out and isinstance(out[-1], Word):
-                    prev = out[-1]
-                    if prev.raw.isdigit() and self._word_end == self.i - len(op):
-                        out.pop()  # `2>` is one redirect, not an argument "2" then ">"
-                tok = Op(op, self.line)
-                out.append(tok)
-                if op in ("<<", "<<-"):
-                    self._want_delim = tok
+            elif c == "\n" or (c in ";&|()<>" and not s.startswith("(", self.i + 1)):
+                continue  # the master pattern takes it on the next turn
             else:
                 word = self._word()
                 self._word_end = self.i
                 out.append(word)
                 if self._want_delim is not None:
-                    op_tok, self._want_delim = self._want_delim, None
-                    self._pending.append((op_tok, word.value, word.quoted))
-                    op_tok.body_literal = word.quoted
+                    self._heredoc_delim(word)
         if stop_paren:
             self.unterminated = True
         return out
 
+    def _heredoc_delim(self, word: Word) -> None:
+        op_tok, self._want_delim = self._want_delim, None
+        if op_tok is not None:
+            self._pending.append((op_tok, word.value))
+            op_tok.body_literal = word.quoted
+
     def _read_heredocs(self) -> None:
         s = self.s
-        for op_tok, delim, _quoted in self._pending:
+        for op_tok, delim in self._pending:
             strip = op_tok.op == "<<-"
-            start, start_line, lines = self.i, self.line, []
-            while self.i < self.n:
+            start_line, lines = self.line, []
+            while self.i < self.n:  # a body running to the end of the text is accepted, as bash does
                 end = s.find("\n", self.i)
                 end = self.n if end < 0 else end
                 text = s[self.i : end]
@@ -151,8 +175,6 @@ class Lexer:
                 if (text.lstrip("\t") if strip else text) == delim:
                     break
                 lines.append(text)
-            else:
-                self.unterminated = self.i < start  # body ran to EOF: bash accepts it too
             op_tok.body = "\n".join(lines)
             op_tok.body_line = start_line
             if not op_tok.body_literal:
@@ -169,7 +191,7 @@ class Lexer:
         if s[self.i] in "<>":  # process substitution <(…) / >(…)
             self.i += 2
             sub = self._nested(start + 2, "proc")
-            return Word(s[start : self.i], s[start : self.i], line, False, True, [sub])
+            return Word(s[start : self.i], s[start : self.i], line, False, True, (sub,))
         while self.i < self.n:
             c = s[self.i]
             if c in " \t\r\f\v\n;&|()<>":
@@ -205,7 +227,7 @@ class Lexer:
                 else:
                     expands |= self._dollar(parts, subs)
         raw = s[start : min(self.i, self.n)]
-        return Word("".join(parts), raw, line, quoted, expands, subs)
+        return Word("".join(parts), raw, line, quoted, expands, tuple(subs))
 
     def _dquote(self, parts: list[str], subs: list[Sub], plain: re.Pattern[str], close: str) -> bool:
         """Scan a double-quoted run (or heredoc body); return whether it expands anything."""
@@ -313,18 +335,18 @@ def _sub_tokens(inner: str, line: int, depth: int) -> list[Token]:
     return lx.tokens()
 
 
-def _heredoc_subs(body: str, line: int) -> list[Sub]:
+def _heredoc_subs(body: str, line: int) -> tuple[Sub, ...]:
     """Substitutions in an unquoted heredoc body run when the heredoc is read."""
     if "$(" not in body and "`" not in body:
-        return []
+        return ()
     lx = Lexer(body, line)
     parts: list[str] = []
     subs: list[Sub] = []
     try:
         lx._dquote(parts, subs, _HEREDOC_PLAIN, "")
     except _TooDeep:
-        return []
-    return subs
+        return ()
+    return tuple(subs)
 
 
 def lex(source: str, line: int = 1) -> tuple[list[Token], bool]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .lexer import REDIRECT_OPS, Op, Sub, Token, Word
 
+_WS = re.compile(r"\s+")
 _ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
 # Keywords that may precede a command and are not programs themselves.
 _PREFIX_KEYWORDS = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "while", "until",
@@ -158,9 +159,8 @@ class _Parser:
             if value == "esac" and not tok.quoted:
                 self.case_mode.pop()
             return
-        if not self.cmd.words and not self.cmd.assigns and not tok.quoted:
-            if self.keyword(tok):
-                return
+        if not self.cmd.words and not self.cmd.assigns and not tok.quoted and self.keyword(tok):
+            return
         if not self.cmd.words and _ASSIGN.match(tok.raw):
             self.cmd.assigns.append(tok)
         else:
@@ -224,3 +224,11 @@ class _Parser:
 def parse(tokens: list[Token]) -> list[Pipeline]:
     """Pipelines of simple commands, in source order."""
     return _Parser(tokens).run()
+
+
+def snippet_of(cmd: SimpleCommand, words: list[Word] | None = None) -> str:
+    parts = [w.raw for w in cmd.assigns] + [w.raw for w in (words or cmd.words)]
+    for r in cmd.redirects:
+        parts.append(r.op + (r.target.raw if r.target is not None else ""))
+    text = _WS.sub(" ", " ".join(parts)).strip()
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -140,16 +140,21 @@ def analyse_file(state: ScriptState, path: Path, chain: tuple[str, ...], depth: 
     language = language_of(path, text)
     chain = chain + (str(path),)
     walker = Walker(state.compiled)
-    if language == "shell":
-        toks, unterminated = lex(text, 1)
-        walker.tokens(toks, 0)
-        if unterminated:  # a quote we misread swallowed the rest: also read it line by line
-            for number, line in logical_lines(text):
-                walker.source_text(line, number, 0)
-    elif language in ("python", "node"):
-        walker.code(text, language, 1, 0)
-    else:
+    if language not in ("shell", "python", "node"):
         return f"unsupported interpreter: {language}"
+    try:
+        if language == "shell":
+            toks, unterminated = lex(text, 1)
+            if not toks and unterminated:
+                walker.too_deep(text, 1)
+            walker.tokens(toks, 0)
+            if unterminated:  # a quote we misread swallowed the rest: also read line by line
+                for number, line in logical_lines(text):
+                    walker.source_text(line, number, 0)
+        else:
+            walker.code(text, language, 1, 0)
+    except RecursionError:  # every recursion is capped; this is a last guard
+        pass
     state.hits.extend((h, chain) for h in walker.hits)
     if depth < MAX_SOURCE_DEPTH:
         for word, _line in walker.sources:
@@ -181,6 +186,7 @@ def logical_lines(text: str) -> list[tuple[int, str]]:
 def resolve_sourced(value: str, script_dir: Path, base_dir: Path | None,
                     home: Path | None) -> Path | None:
     """Where `source VALUE` points, for the idioms hooks use; None when it cannot be known."""
+    script_dir = script_dir.absolute()  # the idioms below expand to it; keep it unambiguous
     v = _SCRIPT_DIR.sub(lambda _m: str(script_dir), value)
     if v.startswith("~/") and home is not None:
         v = str(home) + v[1:]

@@ -10,19 +10,27 @@ analysed as commands, which is what keeps guard hooks (`grep -q 'rm -rf' && exit
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import exfil, interp
-from .argv import Argv, matches, option_values, program_name, read_argv, worst_target
+from . import effects, exfil, interp
+from .argv import (
+    Argv,
+    effective,
+    find_operands,
+    matches,
+    program_name,
+    read_argv,
+    worst_target,
+)
 from .compile import Compiled, Matcher, Wrapper
+from .effects import strip_dot
 from .lexer import Sub, Token, Word, lex
-from .parse import Pipeline, SimpleCommand, parse
+from .parse import Pipeline, SimpleCommand, parse, snippet_of
 
-MAX_DEPTH = 8  # nesting of bash -c / eval / substitutions analysed; deeper text is skipped
-_WS = re.compile(r"\s+")
+MAX_DEPTH = 8  # nesting of bash -c / eval / substitutions analysed; deeper text is reported
+MAX_HOPS = 16  # wrappers / find -exec unwrapped within one simple command (sudo env nice …)
 _PLAIN_VAR = re.compile(r"^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*|[@*0-9])$")
-_WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
-_TRUNCATE_OPS = frozenset({">", ">|", "&>"})
 _PRINTERS = frozenset({"echo", "printf", "print"})
 
 
@@ -33,14 +41,6 @@ class RawHit:
     snippet: str
     target: str | None
     line: int
-
-
-def snippet_of(cmd: SimpleCommand, words: list[Word] | None = None) -> str:
-    parts = [w.raw for w in cmd.assigns] + [w.raw for w in (words or cmd.words)]
-    for r in cmd.redirects:
-        parts.append(r.op + (r.target.raw if r.target is not None else ""))
-    text = _WS.sub(" ", " ".join(parts)).strip()
-    return text if len(text) <= 120 else text[:117] + "..."
 
 
 class Walker:
@@ -59,22 +59,39 @@ class Walker:
             self._seen.add(key)
             self.hits.append(RawHit(category, pattern, snippet, target, line))
 
-    def structure(self, check: str, cmd: SimpleCommand, target: str | None = None) -> None:
+    def structure(self, check: str, cmd: SimpleCommand, target: str | None = None,
+                  pipe: list[SimpleCommand] | None = None) -> None:
         found = self.c.structures.get(check)
         if found is not None:
-            self.hit(found[0], found[1], snippet_of(cmd), target, cmd.line)
+            snippet, line = snippet_of(cmd), cmd.line
+            if pipe:  # a pipeline shape: show the whole pipeline, from its first line
+                snippet = " | ".join(snippet_of(x) for x in [*pipe, cmd])
+                snippet = snippet if len(snippet) <= 120 else snippet[:117] + "..."
+                line = pipe[0].line or line
+            self.hit(found[0], found[1], snippet, target, line)
 
     # -- entry points ------------------------------------------------------------------------
 
     def source_text(self, text: str, line: int, depth: int) -> None:
-        if depth > MAX_DEPTH or not text.strip():
+        if not text.strip():
             return
-        toks, _ = lex(text, line)
+        if depth > MAX_DEPTH:
+            self.too_deep(text, line)
+            return
+        toks, unterminated = lex(text, line)
+        if not toks and unterminated:  # the lexer gave up on nesting past its own cap
+            self.too_deep(text, line)
         self.tokens(toks, depth)
 
     def tokens(self, toks: list[Token], depth: int) -> None:
         for pipe in parse(toks):
             self.pipeline(pipe, depth)
+
+    def too_deep(self, text: str, line: int) -> None:
+        """Code nested past the cap is not analysed; nesting that deep is itself a disguise."""
+        found = self.c.structures.get("deep-nesting")
+        if found is not None:
+            self.hit(found[0], found[1], " ".join(text.split())[:120], None, line)
 
     def code(self, text: str, language: str, line: int, depth: int) -> None:
         if depth <= MAX_DEPTH:
@@ -92,22 +109,32 @@ class Walker:
                     break
 
     def command(self, cmd: SimpleCommand, upstream: list[SimpleCommand], depth: int) -> None:
-        if depth < MAX_DEPTH:
-            for sub in cmd.subs():
+        for sub in cmd.subs():
+            if depth < MAX_DEPTH:
                 self.tokens(sub.tokens, depth + 1)
+            else:
+                self.too_deep(sub.source, cmd.line)
         for w in cmd.assigns:
-            self.assignment(w, cmd)
-        self.redirects(cmd)
+            effects.assignment(self, w, cmd)
+        effects.redirects(self, cmd)
         if cmd.words:
             self.simple(cmd.words, cmd, upstream, depth, from_stdin=False)
 
     def simple(self, words: list[Word], cmd: SimpleCommand, upstream: list[SimpleCommand],
-               depth: int, *, from_stdin: bool, find_paths: list[str] | None = None) -> None:
+               depth: int, *, from_stdin: bool, find_paths: list[str] | None = None,
+               hops: int = 0) -> None:
         c = self.c
-        argv = read_argv(words)
-        prog = argv.program
+        if hops > MAX_HOPS:
+            self.too_deep(snippet_of(cmd, words), cmd.line)
+            return
         if words[0].raw.startswith("$'") and "\\" in words[0].raw:
             self.structure("escaped-program-name", cmd)
+        prog = program_name(words[0])
+        if not c.is_interesting(prog):  # echo, jq, grep, [, exit …: only a fetched file matters
+            if self.fetched and strip_dot(words[0].value) in self.fetched:
+                self.structure("fetch-then-run", cmd)
+            return
+        argv = read_argv(words)
         for m in c.matchers_for(prog):
             if matches(m, argv):
                 target = self.target_for(m, argv, from_stdin, find_paths)
@@ -116,32 +143,35 @@ class Walker:
         wrapper = c.wrappers.get(prog)
         if wrapper is not None:
             inner = self.unwrap(words, wrapper, cmd)
-            if inner:
+            if len(inner) == 1 and " " in inner[0].value:  # watch 'cmd args': one string
+                self.source_text(inner[0].value, inner[0].line, depth + 1)
+            elif inner:
                 self.simple(inner, cmd, upstream, depth,
                             from_stdin=from_stdin or wrapper.operands_from_stdin,
-                            find_paths=find_paths)
+                            find_paths=find_paths, hops=hops + 1)
             return
         if prog in ("export", "declare", "typeset", "local", "readonly"):
             for w in argv.operands:
-                self.assignment(w, cmd)
+                effects.assignment(self, w, cmd)
         if prog == "find":
-            self.find(argv, cmd, upstream, depth)
+            self.find(argv, cmd, upstream, depth, hops)
         it = c.interpreter(prog)
         if prog in c.shells:
-            self.run_code(argv, "shell", c.shell_payload_flags[0], c.shell_payload_flags[1],
-                          cmd, upstream, depth)
+            self.run_code(argv, "shell", c.shell_payload_flags, c.shell_value_options,
+                          frozenset(), cmd, upstream, depth)
         elif it is not None:
-            shorts = frozenset(f[1] for f in it.payload_flags if len(f) == 2)
-            self.run_code(argv, it.language, shorts, it.payload_flags, cmd, upstream, depth)
+            flags = (frozenset(f[1] for f in it.payload_flags if len(f) == 2), it.payload_flags)
+            self.run_code(argv, it.language, flags, it.value_options, it.module_flags,
+                          cmd, upstream, depth)
         elif prog in c.evaluators:
-            self.evaluate(argv, cmd, depth)
+            self.evaluate(argv, cmd, upstream, depth)
         elif prog in c.sourcers and argv.operands:
             op = argv.operands[0]
             if not self.substituted_script(op, cmd):
                 self.sources.append((op, cmd.line))
-        self.files(argv, cmd)
+        effects.files(self, argv, cmd)
         exfil.check(self, argv, cmd, upstream)
-        self.fetch_then_run(argv, cmd)
+        effects.fetch_then_run(self, argv, cmd)
 
     # -- helpers for simple commands ---------------------------------------------------------
 
@@ -151,9 +181,13 @@ class Walker:
             return m.target_value
         if m.target == "find":
             return worst_target(self.c, find_operands(argv)) or "relative"
-        if m.target not in ("operands", "operands-after-first"):
+        ops = argv.operands
+        if m.target == "operands-after-first":
+            ops = ops[1:]
+        elif m.target == "operands-but-last":
+            ops = ops[:-1]
+        elif m.target != "operands":
             return None
-        ops = argv.operands[1:] if m.target == "operands-after-first" else argv.operands
         values = [w.value for w in ops]
         if find_paths is not None:
             values = [v for v in values if v != "{}"] + (find_paths if "{}" in values else [])
@@ -170,7 +204,7 @@ class Walker:
             if v.startswith("-") and len(v) > 1:
                 i += 2 if v in w.value_options else 1
             elif "=" in v and re.match(r"[A-Za-z_][A-Za-z0-9_]*=", v):
-                self.assignment(words[i], cmd)  # env VAR=value cmd
+                effects.assignment(self, words[i], cmd)  # env VAR=value cmd
                 i += 1
             elif skip:
                 skip -= 1
@@ -180,34 +214,40 @@ class Walker:
         return words[i:]
 
     def find(self, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleCommand],
-             depth: int) -> None:
+             depth: int, hops: int) -> None:
         words = argv.words
         paths = find_operands(argv) or ["."]
-        for i, w in enumerate(words):
-            if w.value in ("-exec", "-execdir", "-ok", "-okdir"):
+        i = 1
+        while i < len(words):
+            if words[i].value in ("-exec", "-execdir", "-ok", "-okdir"):
                 end = i + 1
                 while end < len(words) and words[end].value not in (";", "+"):
                     end += 1
                 if end > i + 1:
                     self.simple(words[i + 1:end], cmd, upstream, depth, from_stdin=False,
-                                find_paths=paths)
+                                find_paths=paths, hops=hops + 1)
+                i = end  # the clause's words belong to it, not to this find
+            i += 1
 
-    def run_code(self, argv: Argv, language: str, shorts: frozenset[str],
-                 longs: frozenset[str], cmd: SimpleCommand, upstream: list[SimpleCommand],
-                 depth: int) -> None:
+    def run_code(self, argv: Argv, language: str,
+                 payload_flags: tuple[frozenset[str], frozenset[str]],
+                 value_options: frozenset[str], module_flags: frozenset[str],
+                 cmd: SimpleCommand, upstream: list[SimpleCommand], depth: int) -> None:
         """A shell or interpreter: find its payload, its script operand, or its stdin."""
+        shorts, longs = payload_flags
         words = argv.words
         i = 1
         while i < len(words):
             v = words[i].value
-            if v in longs or (len(v) > 1 and v[0] == "-" and v[1:].isalpha()
-                              and shorts & set(v[1:])):
+            # Short bundles are lower-case and short (-c, -lc, -euxc); `-ExecutionPolicy` is not.
+            if v in longs or (1 < len(v) <= 6 and v[0] == "-" and v[1:].isalpha()
+                              and v[1:].islower() and shorts & set(v[1:])):
                 if i + 1 < len(words):
                     self.payload(words[i + 1], language, cmd, depth, evaluator=False)
                 return
-            if v in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file", "-m", "-W", "-X"):
-                if v == "-m":  # python -m module: not a script or stdin
-                    return
+            if v in module_flags:  # python -m module: neither a script file nor stdin
+                return
+            if v in value_options:
                 i += 2
                 continue
             if v.startswith(("-", "+")) and v not in ("-", "--"):
@@ -237,7 +277,7 @@ class Walker:
         else:
             self.code(word.value, language, word.line, depth + 1)
 
-    def spliced(self, subs: list[Sub], cmd: SimpleCommand) -> None:
+    def spliced(self, subs: Sequence[Sub], cmd: SimpleCommand) -> None:
         roles = self.sub_roles(subs)
         if "fetcher" in roles:
             self.structure("fetch-substitution-exec", cmd)
@@ -256,9 +296,11 @@ class Walker:
             self.structure("decode-substitution-exec", cmd)
         return True
 
-    def evaluate(self, argv: Argv, cmd: SimpleCommand, depth: int) -> None:
+    def evaluate(self, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleCommand],
+                 depth: int) -> None:
         args = argv.words[1:]
         if not args:
+            self.stdin_code("shell", cmd, upstream, depth)
             return
         if len(args) == 1:
             self.payload(args[0], "shell", cmd, depth, evaluator=True)
@@ -289,16 +331,29 @@ class Walker:
         for up in upstream:
             roles |= self.roles_of(up.words)
         if "fetcher" in roles:
-            self.structure("fetch-pipe-exec", cmd)
+            self.structure("fetch-pipe-exec", cmd, pipe=upstream)
         if "decoder" in roles:
-            self.structure("decode-pipe-exec", cmd)
-        last = effective(upstream[-1].words, self.c)
-        if last and program_name(last[0]) in _PRINTERS and not roles:
+            self.structure("decode-pipe-exec", cmd, pipe=upstream)
+        feeder = upstream[-1]
+        last = effective(feeder.words, self.c)
+        if not last or roles:
+            return
+        name = program_name(last[0])
+        if name in _PRINTERS:  # echo 'rm -rf /' | sh
             text = " ".join(w.value for w in last[1:] if not w.value.startswith("-"))
-            if language == "shell":
-                self.source_text(text, upstream[-1].line, depth + 1)
-            else:
-                self.code(text, language, upstream[-1].line, depth + 1)
+            self.feed(text, language, feeder.line, depth)
+        elif name == "cat" and len(last) == 1:  # cat <<EOF | sh … EOF
+            for r in feeder.redirects:
+                if r.heredoc is not None and r.heredoc.body is not None:
+                    self.feed(r.heredoc.body, language, r.heredoc.body_line, depth)
+                elif r.op == "<<<" and r.target is not None:
+                    self.feed(r.target.value, language, r.target.line, depth)
+
+    def feed(self, text: str, language: str, line: int, depth: int) -> None:
+        if language == "shell":
+            self.source_text(text, line, depth + 1)
+        else:
+            self.code(text, language, line, depth + 1)
 
     def roles_of(self, words: list[Word]) -> set[str]:
         found: set[str] = set()
@@ -311,7 +366,7 @@ class Walker:
                 found.add(role)
         return found
 
-    def sub_roles(self, subs: list[Sub], depth: int = 0) -> set[str]:
+    def sub_roles(self, subs: Sequence[Sub], depth: int = 0) -> set[str]:
         found: set[str] = set()
         for sub in subs:
             for pipe in parse(sub.tokens):
@@ -321,98 +376,3 @@ class Walker:
                     if depth < 4:
                         found |= self.sub_roles(cmd.subs(), depth + 1)
         return found
-
-    def assignment(self, word: Word, cmd: SimpleCommand) -> None:
-        name, _, value = word.value.partition("=")
-        for pid, cat, name_rx, value_rx in self.c.assignments:
-            if name_rx.search(name) and value_rx.search(value):
-                self.hit(cat, pid, snippet_of(cmd), None, cmd.line)
-
-    def redirects(self, cmd: SimpleCommand) -> None:
-        for r in cmd.redirects:
-            if r.target is None or r.heredoc is not None:
-                continue
-            path = r.target.value
-            if path.startswith(("/dev/tcp/", "/dev/udp/")):
-                self.structure("dev-tcp", cmd)
-            if r.op in _WRITE_OPS:
-                self.path_rules(self.c.writes, path, cmd)
-            if r.op in _TRUNCATE_OPS:
-                self.path_rules(self.c.deletes, path, cmd)
-
-    def path_rules(self, rules: list, path: str, cmd: SimpleCommand) -> None:  # type: ignore[type-arg]
-        for rule in rules:
-            if rule.regex.search(path):
-                self.hit(rule.category, rule.id, snippet_of(cmd), rule.target_value, cmd.line)
-
-    def files(self, argv: Argv, cmd: SimpleCommand) -> None:
-        prog, ops = argv.program, [w.value for w in argv.operands]
-        mode = self.c.writers.get(prog)
-        if prog == "dd":
-            ops = [v[3:] for v in argv.values if v.startswith("of=")]
-            mode = "all_operands"
-        if not ops:
-            return
-        if mode == "all_operands" or (mode == "in_place" and "i" in argv.short):
-            written = ops if mode == "all_operands" else ops[1:]
-        elif mode == "last_operand" and len(ops) > 1:
-            written = ops[-1:]
-            if ops[0] == "/dev/null":
-                self.path_rules(self.c.deletes, ops[-1], cmd)
-        else:
-            written = []
-        for path in written:
-            self.path_rules(self.c.writes, path, cmd)
-        if prog in self.c.removers or (prog == "tee" and "a" not in argv.short):
-            for path in ops:
-                self.path_rules(self.c.deletes, path, cmd)
-
-    def fetch_then_run(self, argv: Argv, cmd: SimpleCommand) -> None:
-        for m in self.c.role("fetcher", argv.program):
-            if m.output_options:
-                for v in option_values(argv, sorted(m.output_options)):
-                    self.fetched.add(strip_dot(v))
-                for r in cmd.redirects:
-                    if r.op in (">", ">|") and r.target is not None:
-                        self.fetched.add(strip_dot(r.target.value))
-        if strip_dot(argv.words[0].value) in self.fetched:
-            self.structure("fetch-then-run", cmd)
-
-
-def strip_dot(path: str) -> str:
-    return path[2:] if path.startswith("./") else path
-
-
-def find_operands(argv: Argv) -> list[str]:
-    out: list[str] = []
-    for w in argv.words[1:]:
-        v = w.value
-        if v in ("-H", "-L", "-P") and not out:
-            continue
-        if v.startswith("-") or v in ("(", "!", ")"):
-            break
-        out.append(v)
-    return out
-
-
-def effective(words: list[Word], c: Compiled) -> list[Word]:
-    """The command after wrappers (`sudo -u x env A=1 curl …` -> `curl …`)."""
-    for _ in range(8):
-        if not words:
-            return words
-        w = c.wrappers.get(program_name(words[0]))
-        if w is None:
-            return words
-        i = 1
-        while i < len(words):
-            v = words[i].value
-            if v in w.stop_options:
-                return []
-            if v.startswith("-") and len(v) > 1:
-                i += 2 if v in w.value_options else 1
-            elif "=" in v and not v.startswith("="):
-                i += 1
-            else:
-                break
-        words = words[i + w.skip_positionals:]
-    return words

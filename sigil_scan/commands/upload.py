@@ -1,0 +1,57 @@
+"""`sigil upload`: deliver the spool to a receiver or SIEM (one-shot flush, or --follow)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from sigil_scan.commands.common import fail
+
+
+@click.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Upload config (YAML). Default: ~/.config/sigil-scan/upload.yaml")
+@click.option("--spool", type=click.Path(path_type=Path, file_okay=False), help="Spool directory (overrides the config).")
+@click.option("--follow", is_flag=True, help="Keep running: deliver new events as `sigil scan --watch` writes them.")
+@click.option("--max-seconds", type=float, default=None, hidden=True, help="--follow: stop after this many seconds (tests).")
+def upload(config_path: Path | None, spool: Path | None, follow: bool, max_seconds: float | None) -> None:
+    """Deliver spooled events over HTTPS/mTLS (native receiver, Splunk HEC, Elasticsearch _bulk) or syslog/TLS.
+
+    Secrets (tokens) come from files or environment variables named in the config, never from
+    the command line. Exit 0 when the spool is drained, 2 on a config error or when delivery could
+    not finish (nothing is lost: the checkpoint did not move).
+    """
+    from sigil_scan.errors import SigilError
+    from sigil_scan.locations import config_dir
+    from sigil_scan.upload.config import load_config
+    from sigil_scan.upload.runner import Uploader
+
+    path = config_path or config_dir() / "upload.yaml"
+    try:
+        config = load_config(path)
+        if spool is not None:
+            config.spool = spool
+        stop = threading.Event()
+        uploader = Uploader(config, log=lambda text: click.echo(text, err=True), stop=stop)
+    except SigilError as exc:
+        fail(str(exc))
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        if follow:
+            uploader.follow(max_seconds=max_seconds)
+            drained = True
+        else:
+            drained = uploader.run_once()
+    except SigilError as exc:
+        fail(str(exc))
+        return
+    finally:
+        uploader.close()
+    st = uploader.status
+    click.echo(f"sigil: upload: {st.delivered} delivered, {st.lag_events} pending, {st.dead_letters} dead-lettered", err=True)
+    sys.exit(0 if drained else 2)

@@ -1,0 +1,145 @@
+"""The syslog sink against a REAL rsyslog (Debian packages rsyslog + rsyslog-openssl, listed in
+.ci/apt-packages): rsyslogd runs in the foreground on 127.0.0.1 with TLS (imtcp + the ossl
+netstream driver, client certificates required), writes what it receives to a file, and the test
+reads it back: every event arrives once, intact (RFC 5424 fields, octet-counted frames)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fleet_helpers import (
+    checkpoint,
+    make_pki,
+    run_upload,
+    sample_event,
+    upload_config,
+    wait_for,
+    write_spool,
+)
+
+RSYSLOGD = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
+
+CONF = """
+global(workDirectory="{work}" maxMessageSize="256k"
+       DefaultNetstreamDriver="ossl"
+       DefaultNetstreamDriverCAFile="{ca}"
+       DefaultNetstreamDriverCertFile="{cert}"
+       DefaultNetstreamDriverKeyFile="{key}")
+module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="x509/certvalid")
+template(name="fields" type="list") {{
+  property(name="pri") constant(value="\\t")
+  property(name="hostname") constant(value="\\t")
+  property(name="app-name") constant(value="\\t")
+  property(name="msgid") constant(value="\\t")
+  property(name="structured-data") constant(value="\\t")
+  property(name="msg") constant(value="\\n")
+}}
+input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{work}/port" ruleset="received")
+ruleset(name="received") {{ action(type="omfile" file="{out}" template="fields") }}
+"""
+
+
+class Rsyslog:
+    def __init__(self, work: Path, pki: Any) -> None:
+        self.work = work
+        self.out = work / "received.log"
+        # rsyslog wants the key and the certificate in separate files
+        chain = pki.server_chain.read_text()
+        key_end = re.search(r"-----END [A-Z ]*PRIVATE KEY-----\n", chain).end()  # type: ignore[union-attr]
+        (work / "key.pem").write_text(chain[:key_end])
+        (work / "cert.pem").write_text(chain[key_end:])
+        conf = work / "rsyslog.conf"
+        conf.write_text(CONF.format(work=work, ca=pki.ca, cert=work / "cert.pem", key=work / "key.pem", out=self.out))
+        self.log = open(work / "rsyslogd.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen([RSYSLOGD, "-n", "-f", str(conf), "-i", str(work / "rsyslogd.pid")], stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            self.port = int(wait_for(lambda: (work / "port").exists() and (work / "port").read_text().strip(), 20, "rsyslogd to listen"))
+        except BaseException:
+            self.stop()
+            raise
+
+    def received(self) -> list[list[str]]:
+        if not self.out.exists():
+            return []
+        return [line.split("\t", 5) for line in self.out.read_text(encoding="utf-8").splitlines() if line]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.log.close()
+
+
+@pytest.fixture()
+def relay(tmp_path: Path) -> Iterator[tuple[Rsyslog, Any]]:
+    pki = make_pki(tmp_path / "pki")
+    work = tmp_path / "rsyslog"
+    work.mkdir()
+    server = Rsyslog(work, pki)
+    try:
+        yield server, pki
+    finally:
+        server.stop()
+
+
+def big_event(i: int) -> dict[str, Any]:
+    from sigil_scan.events import envelope
+
+    reasons = [
+        {"kind": "hook", "rule_id": f"rule-{n}", "weight": 1.0, "contribution": 0.5, "file": "~/.claude/settings.json", "line": n + 1,
+         "column": 1, "message": f"hook runs `curl … | sh` — «{n}» \\ \"quoted\" ] bracket", "fingerprint": f"{n:032x}"}
+        for n in range(60)
+    ]
+    evidence = {"kind": "ai_guard_risk_assessed", "tool": "claude_code", "scope": {"kind": "user_global"}, "score": 7.5, "bucket": "high",
+                "reasons": reasons, "is_reattestation": False, "files": [{"path": "~/.claude/settings.json", "blake3": None, "size": 10, "role": "settings"}]}
+    return envelope(evidence, subject={"kind": "path", "value": f"~/.claude/settings-{i}.json"}, severity="warn")
+
+
+def test_every_event_arrives_once_intact(tmp_path: Path, home: Path, relay: tuple[Rsyslog, Any], event_validator: Any) -> None:
+    server, pki = relay
+    events = [sample_event(i) for i in range(150)] + [big_event(i) for i in range(3)]
+    for e in events:
+        event_validator(e)
+    assert max(len(json.dumps(e)) for e in events) > 8192  # larger than rsyslog's default message size
+    ids = write_spool(tmp_path / "spool", events)
+    config = upload_config(tmp_path / "upload.yaml", f"tls://127.0.0.1:{server.port}", pki, sink="syslog", batch={"max_events": 40, "max_bytes": 200_000})
+    result = run_upload(home, config)
+    assert result.returncode == 0, result.stderr
+    wait_for(lambda: len(server.received()) >= len(events), 20, "rsyslog to write every event")
+    got = server.received()
+    assert len(got) == len(events)
+    by_id = {e["event_id"]: e for e in events}
+    seen = []
+    for pri, hostname, app, msgid, sd, msg in got:
+        payload = json.loads(msg.lstrip("\ufeff"))  # MSG is the spool line after the UTF-8 BOM
+        original = by_id[payload["event_id"]]
+        assert payload == original  # intact, byte for byte in meaning
+        assert sd == f'[sigil@32473 event_id="{original["event_id"]}"]'
+        assert hostname == original["host_id"] and app == "sigil-scan"
+        assert msgid == original["evidence"]["kind"]
+        assert int(pri) == 13 * 8 + (4 if original["severity"] == "warn" else 6)
+        seen.append(payload["event_id"])
+    assert sorted(seen) == sorted(ids)  # each once
+    assert checkpoint(tmp_path / "spool") is not None
+
+
+def test_relay_refuses_a_client_without_certificate(tmp_path: Path, home: Path, relay: tuple[Rsyslog, Any]) -> None:
+    server, pki = relay
+    write_spool(tmp_path / "spool", [sample_event(i) for i in range(4)])
+    config = upload_config(tmp_path / "upload.yaml", f"tls://127.0.0.1:{server.port}", None, sink="syslog", tls={"ca_file": str(pki.ca)}, deadline=1.0)
+    result = run_upload(home, config)
+    assert result.returncode == 2, result.stderr
+    assert "(tls)" in result.stderr and "4 pending" in result.stderr
+    assert checkpoint(tmp_path / "spool") is None
+    assert server.received() == []
