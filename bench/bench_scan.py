@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -100,17 +101,24 @@ def wall(cmd: list[str], env: dict[str, str], runs: int, cwd: Path | None = None
 
     The best, not the median: on a shared 2-CPU machine other processes only ever add time, so
     the minimum is the figure that repeats (the median is printed too, for the spread)."""
-    times = []
+    times, cpus = [], []
     for i in range(runs + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=False)
+        elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if i:
-            times.append(time.perf_counter() - start)
+            times.append(elapsed)
+            cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     medians[id(cmd)] = statistics.median(times)
+    cpu_times[id(cmd)] = min(cpus)
     return min(times)
 
 
 medians: dict[int, float] = {}
+# CPU time (user + sys) of the child: unlike wall time, barely affected by other processes
+cpu_times: dict[int, float] = {}
 
 
 def peak_rss_kb(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> int:
@@ -137,8 +145,11 @@ def bench_cold(base: Path, runs: int, importtime: bool) -> None:
     version = wall(sigil_cmd() + ["--version"], env_for(home, cache), runs)
     report("python -c pass (interpreter floor)", ms(py))
     report("sigil --version (click + cli only)", ms(version), f"python {ms(py)}", f"{version / py:.1f}x")
+    py_cmd = [sys.executable, "-c", "pass"]
+    py_cpu = wall(py_cmd, env_for(home, cache), runs) and cpu_times[id(py_cmd)]
     report("sigil scan, warm cache (pre-commit case)", ms(warm), f"python {ms(py)}", f"{warm / py:.1f}x", "<= 60 ms")
     report("  (median of the same runs)", ms(medians[id(scan)]))
+    report("  CPU time (user+sys), sigil scan", ms(cpu_times[id(scan)]), f"python -c pass {ms(py_cpu)}", f"{cpu_times[id(scan)] / py_cpu:.1f}x")
     report("  of which sigil itself (minus floor)", ms(warm - py), "peer (Python) 64 ms", f"{(warm - py) / 0.064:.2f}x")
     report("sigil scan, SIGIL_NO_CACHE=1", ms(nocache), f"warm {ms(warm)}", f"{nocache / warm:.2f}x")
     if importtime:
@@ -180,8 +191,10 @@ def bench_repos(base: Path, runs: int) -> None:
     home.mkdir()
     cache = base / "cache"
     py = wall([sys.executable, "-c", "pass"], env_for(home, cache), runs)
-    total = wall(sigil_cmd() + ["scan", str(root), "--format", "json", "--fail-on", "never"], env_for(home, cache), runs)
+    repos_cmd = sigil_cmd() + ["scan", str(root), "--format", "json", "--fail-on", "never"]
+    total = wall(repos_cmd, env_for(home, cache), runs)
     report("sigil scan ROOT (200 repos, 600 files)", ms(total), f"python {ms(py)}", f"{total / py:.1f}x", "<= 150 ms")
+    report("  CPU time (user+sys)", ms(cpu_times[id(repos_cmd)]))
     inproc = in_process([root], home, home_mode=False)
     report("  in-process Scanner.scan()", ms(inproc[0]), f"{inproc[1]} surfaces")
 
@@ -310,6 +323,7 @@ def bench_home(tree_dir: Path | None, keep: bool, runs: int) -> None:
     report("  vs find with 10 prune names", ms(t_scan), f"find {ms(t_find10)}", f"{t_scan / t_find10:.2f}x")
     report("  minus interpreter floor", ms(t_scan - py), f"find {ms(t_find10)}", f"{(t_scan - py) / t_find10:.2f}x")
     report("  in-process walk+parse+score", ms(inproc), f"{surfaces} surfaces", f"{seen / inproc / 1e6:.2f}M/s", f"{seen:,} entries seen")
+    report("  CPU time (user+sys): sigil / find", ms(cpu_times[id(scan)]), f"find {ms(cpu_times[id(find)])}", f"{cpu_times[id(scan)] / cpu_times[id(find)]:.2f}x")
     report("  peak RSS of the scan process", f"{rss / 1024:.1f} MB", "", "", "<= 60 MB")
     if not keep and tree_dir is None:
         shutil.rmtree(base, ignore_errors=True)
@@ -326,7 +340,7 @@ def best(fn: Callable[[], object], repeat: int) -> float:
 
 
 def bench_hash(base: Path) -> None:
-    print("hashing: sigil's hash path vs raw blake3 over the same bytes (best of 5)")
+    print("hashing: sigil's hash path vs raw blake3 over the same bytes (best of 15, interleaved)")
     from blake3 import blake3
 
     from sigil_scan.reader import hash_bytes, read_file
@@ -334,8 +348,11 @@ def bench_hash(base: Path) -> None:
     for size in (256 * 1024, 1024 * 1024, 16 * 1024 * 1024, 256 * 1024 * 1024):
         data = os.urandom(1024 * 1024) * (size // (1024 * 1024)) if size >= 1024 * 1024 else os.urandom(size)
         reps = max(1, (64 * 1024 * 1024) // size)
-        raw = best(lambda data=data, reps=reps: [blake3(data).digest() for _ in range(reps)], 5) / reps
-        ours = best(lambda data=data, reps=reps: [hash_bytes(data) for _ in range(reps)], 5) / reps
+        raw_times, our_times = [], []
+        for _ in range(15):  # interleaved, best of each: load from other processes hits both alike
+            raw_times.append(best(lambda data=data, reps=reps: [blake3(data).digest() for _ in range(reps)], 1) / reps)
+            our_times.append(best(lambda data=data, reps=reps: [hash_bytes(data) for _ in range(reps)], 1) / reps)
+        raw, ours = min(raw_times), min(our_times)
         label = f"{size // 1024} KiB" if size < 1024 * 1024 else f"{size // (1024 * 1024)} MiB"
         report(f"hash_bytes, {label}", f"{size / ours / 1e9:.2f} GB/s", f"raw {size / raw / 1e9:.2f} GB/s", f"{raw / ours:.0%}", ">= 80%")
     script = base / "big-hook.sh"
@@ -346,8 +363,10 @@ def bench_hash(base: Path) -> None:
         with open(script, "rb", buffering=0) as f:
             blake3(f.read()).digest()
 
-    t_raw = best(lambda: [raw_read() for _ in range(50)], 5) / 50
-    t_ours = best(lambda: [read_file(script) for _ in range(50)], 5) / 50
+    t_raw = t_ours = float("inf")
+    for _ in range(15):
+        t_raw = min(t_raw, best(lambda: [raw_read() for _ in range(50)], 1) / 50)
+        t_ours = min(t_ours, best(lambda: [read_file(script).size for _ in range(50)], 1) / 50)  # keep no data alive
     report("read_file (checks+read+hash), 1 MiB script", f"{size / t_ours / 1e9:.2f} GB/s", f"open+read+blake3 {size / t_raw / 1e9:.2f}", f"{t_raw / t_ours:.0%}", ">= 80%")
 
 
@@ -367,6 +386,25 @@ def bench_hostile(runs: int) -> None:
         report("  peak RSS", f"{rss / 1024:.1f} MB", "", "", "< 300 MB (test bound)")
     finally:
         hostile.remove(built)
+    # Wide but valid guard files just under the 1 MiB read cap: every entry becomes a fact that
+    # every rule looks at, so the cost is linear in the entries; these show the worst case.
+    base = scratch("sigil-bench-wide-")
+    try:
+        home = base / "home"
+        home.mkdir()
+        env = env_for(home, base / "cache")
+        servers = {f"s{i}": {"command": "npx", "args": ["-y", f"pkg{i}"]} for i in range(17_500)}
+        write(base / "mcp" / ".mcp.json", json.dumps({"mcpServers": servers}))
+        hooks = [{"type": "command", "command": f"echo {i} && rm -rf /tmp/x{i}"} for i in range(15_000)]
+        write(base / "hooks" / ".claude" / "settings.json", json.dumps({"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": hooks}]}}))
+        allow = [f"Bash(c{i} *)" for i in range(58_000)]
+        write(base / "allow" / ".claude" / "settings.json", json.dumps({"permissions": {"allow": allow}}))
+        for name, count in (("mcp", "17,500 MCP servers"), ("hooks", "15,000 hook commands"), ("allow", "58,000 allow rules")):
+            size = sum(p.stat().st_size for p in (base / name).rglob("*.json"))
+            t = wall(sigil_cmd() + ["scan", str(base / name), "--format", "json", "--fail-on", "never"], env, 1)
+            report(f"wide file: {count}", ms(t), f"{size / 1024:.0f} KiB file")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def main() -> None:
@@ -379,7 +417,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args()
     only = set(args.only.split(","))
-    print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; sigil = {' '.join(sigil_cmd())}")
+    load = os.getloadavg()[0]
+    print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; sigil = {' '.join(sigil_cmd())}; load average {load:.1f}")
+    if load > (os.cpu_count() or 1) * 0.5:
+        print("  warning: the machine is busy; wall times below include waiting for a CPU")
     print(f"  {'figure':<46} {'measured':>14}  {'baseline':>26}  {'ratio':>7}  target")
     base = scratch("sigil-bench-")
     try:
@@ -395,6 +436,7 @@ def main() -> None:
             bench_hostile(3)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if args.json:
         args.json.write_text(json.dumps([dict(zip(("figure", "measured", "baseline", "ratio", "target"), r, strict=True)) for r in rows], indent=2))
 

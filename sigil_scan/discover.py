@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -119,12 +120,21 @@ def discover(
                 scope = Scope(surface.spec.scope, app=surface.spec.app)
                 result.candidates.append(Candidate(path, surface.spec, scope))
     for root in roots:
-        if root.is_file() or (root.exists() and not root.is_dir()):
-            _explicit(root, index, result)
-        elif root.is_dir():
+        try:
+            st = os.stat(root)  # follows a symlinked root, as the user asked for it by name
+        except FileNotFoundError:
+            result.problems.append(ScanProblem(root, "missing", f"{root}: no such file or directory"))
+            continue
+        except PermissionError:
+            result.problems.append(ScanProblem(root, "permission_missing", f"{root}: permission denied; not scanned"))
+            continue
+        except (OSError, ValueError) as exc:  # a loop, a name too long, a NUL byte
+            result.problems.append(ScanProblem(root, "io_error", f"{root}: {getattr(exc, 'strerror', None) or exc}"))
+            continue
+        if stat.S_ISDIR(st.st_mode):
             _walk(root, index, pruner, result, claimed)
         else:
-            result.problems.append(ScanProblem(root, "missing", f"{root}: no such file or directory"))
+            _explicit(root, index, result)
     return result
 
 

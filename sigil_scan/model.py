@@ -172,6 +172,10 @@ class SurfaceAssessment:
     errors: list[str] = field(default_factory=list)
 
 
+# problem kinds that mean the scan could not complete (exit code 2, SARIF executionSuccessful false)
+INCOMPLETE_KINDS = ("permission_missing", "io_error", "missing", "walk_error", "config")
+
+
 @dataclass(slots=True)
 class ScanProblem:
     """A scan-level problem: something we could not assess (makes the scan incomplete)."""

@@ -181,8 +181,11 @@ def merge(policy: Policy | None, library: RuleLibrary, *, platform: str, home: P
     policy = policy or Policy()
     targets = builtin_targets(library, platform)
     by_id = {t.id: t for t in targets}
+    catalogue = {e.spec.id for e in library.surfaces if e.spec.scope is not ScopeKind.PROJECT}
     for o in policy.overrides:
         t = by_id.get(o["id"])
+        if t is None and o["id"] in catalogue:
+            continue  # a built-in of another platform: one policy file serves every OS
         if t is None:
             raise SigilError(f"{o['_line']}: overrides.id: {o['id']!r} is not a built-in target (see `sigil show config --policy`)")
         if "tier" in o:

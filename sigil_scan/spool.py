@@ -178,21 +178,24 @@ class SpoolWriter:
         """Group commit: every line of the batch is written, then one fsync per touched segment."""
         if self._fd < 0:
             raise SigilError("spool: writer is closed")
-        pending = bytearray()
+        pending: list[bytes] = []
+        size = 0
         for event in events:
-            line = encode_event(event) + b"\n"
-            if self._size + len(pending) > 0 and self._size + len(pending) + len(line) > self.max_segment_bytes:
+            line = encode_event(event)
+            if self._size + size > 0 and self._size + size + len(line) + 1 > self.max_segment_bytes:
                 self._flush(pending)
-                pending = bytearray()
+                pending, size = [], 0
                 self._start_segment(self._n + 1)
-            pending += line
+            pending += (line, b"\n")
+            size += len(line) + 1
             self.lines_written += 1
         self._flush(pending)
 
-    def _flush(self, data: bytearray) -> None:
-        if not data:
+    def _flush(self, chunks: list[bytes]) -> None:
+        if not chunks:
             return
-        _write_all(self._fd, bytes(data))
+        data = b"".join(chunks)
+        _write_all(self._fd, data)
         if self.fsync:
             os.fsync(self._fd)
         self._size += len(data)
@@ -427,10 +430,19 @@ class SpoolReader:
         size = 0
         for name, off, _ in self._positions():
             try:
-                data = (self.directory / name).read_bytes()[off:]
+                fd = os.open(self.directory / name, os.O_RDONLY)
             except FileNotFoundError:
                 continue
-            end = data.rfind(b"\n") + 1
-            events += data.count(b"\n", 0, end)
-            size += end
+            try:
+                # chunked, so a large backlog is counted in constant memory
+                pos, complete = off, off
+                while chunk := os.pread(fd, 1 << 20, pos):
+                    n = chunk.count(b"\n")
+                    if n:
+                        events += n
+                        complete = pos + chunk.rfind(b"\n") + 1
+                    pos += len(chunk)
+                size += complete - off
+            finally:
+                os.close(fd)
         return events, size

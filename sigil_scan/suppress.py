@@ -67,9 +67,12 @@ def find_config(roots: list[Path], *, home_mode: bool) -> Path | None:
     found: set[Path] = set()
     for root in roots:
         start = Path(os.path.abspath(root))
-        candidates = [start] if start.is_dir() else _upwards(start.parent)
+        try:
+            candidates = [start] if start.is_dir() else _upwards(start.parent)
+        except OSError:  # a name too long or a loop: discovery reports the root itself
+            continue
         for directory in candidates:
-            hit = next((directory / n for n in CONFIG_NAMES if (directory / n).is_file()), None)
+            hit = next((directory / n for n in CONFIG_NAMES if _is_file(directory / n)), None)
             if hit is not None:
                 found.add(hit)
                 break
@@ -78,9 +81,21 @@ def find_config(roots: list[Path], *, home_mode: bool) -> Path | None:
     return found.pop() if found else None
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _upwards(directory: Path) -> list[Path]:
+    """The directory and its parents up to the repository top; outside a repository, never the
+    home directory or the filesystem root (a stray ~/.sigil.yaml must not apply to every scan)."""
+    home = Path(os.path.abspath(os.path.expanduser("~")))
     out = []
     for d in (directory, *directory.parents):
+        if (d == home or d == Path(d.anchor)) and not (d / ".git").exists():
+            break
         out.append(d)
         if (d / ".git").exists():
             break

@@ -46,8 +46,36 @@ def _json_exact(value: Any) -> str | None:
     return text if json.loads(text) == value else None
 
 
+def _load_guarded(data: bytes) -> Any:
+    """Compose, refuse alias bombs (billion laughs), then construct.
+
+    Constructed aliases share objects, so loading is cheap; anything that later walks the value
+    (the JSON cache, schema validation, an adapter) would expand them exponentially.
+    """
+    loader = safe_loader()(data)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        if b"*" in data:
+            from sigil_scan.parsers.base import ParseError
+            from sigil_scan.parsers.yaml import _expanded_size
+
+            try:
+                _expanded_size(root)
+            except ParseError as exc:
+                raise ValueError(str(exc)) from None
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
 def load_yaml(text: str | bytes, *, use_cache: bool = True) -> Any:
-    """Parse one YAML document with the safe loader; each call returns a fresh value."""
+    """Parse one YAML document with the safe loader; each call returns a fresh value.
+
+    Raises ValueError for a document whose aliases expand past the node cap, and yaml.YAMLError
+    for invalid YAML.
+    """
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     key = None
     if use_cache and len(data) <= CACHEABLE_BYTES:
@@ -58,9 +86,7 @@ def load_yaml(text: str | bytes, *, use_cache: bool = True) -> Any:
                 return json.loads(hit)
             except ValueError:
                 pass  # a damaged entry that still passed its checksum: parse for real
-    import yaml
-
-    value = yaml.load(text, Loader=safe_loader())  # noqa: S506 - a safe loader
+    value = _load_guarded(data)
     if key is not None:
         exact = _json_exact(value)
         if exact is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs" / "ci.md"
-_SKIP = {".git", ".hypothesis", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__", "build", "dist", "tests", "bench", ".venv"}
+_SKIP = {".git", ".hypothesis", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__", "build", "dist", "tests", "bench", ".venv", ".ci-venv"}
 
 
 def git_env(tmp: Path) -> dict[str, str]:

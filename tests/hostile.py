@@ -86,7 +86,35 @@ def scratch_dir(prefix: str = "sigil-hostile-") -> Path:
 
 
 def build(base: Path, *, wide_entries: int = WIDE_ENTRIES, with_unreadable: bool = True) -> Hostile:
-    """Create the hostile tree under base (which must exist and be empty)."""
+    """Create the hostile tree under base (which must exist and be empty); on failure, remove it."""
+    try:
+        return _build(base, wide_entries=wide_entries, with_unreadable=with_unreadable)
+    except BaseException:
+        _force_rmtree(base)
+        raise
+
+
+def _force_rmtree(base: Path) -> None:
+    """Remove a half-built tree: make every directory accessible first (chmod 000 items)."""
+    import shutil
+
+    stack = [os.fspath(base)]
+    while stack:
+        directory = stack.pop()
+        try:
+            os.chmod(directory, 0o755)
+            with os.scandir(directory) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        os.unlink(entry.path)  # big sparse files go first
+        except OSError:
+            continue
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _build(base: Path, *, wide_entries: int, with_unreadable: bool) -> Hostile:
     root = base / "repo"
     outside = base / "outside"
     rules = base / "rules"
@@ -213,14 +241,9 @@ def build(base: Path, *, wide_entries: int = WIDE_ENTRIES, with_unreadable: bool
 
 def remove(h: Hostile) -> None:
     """Delete the tree (big files first, unreadable items made readable again)."""
-    import shutil
-
     for path in h.big:
         path.unlink(missing_ok=True)
-    for path in h.unreadable:
-        if path.exists():
-            path.chmod(0o755)
-    shutil.rmtree(h.root.parent, ignore_errors=True)
+    _force_rmtree(h.root.parent)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -171,14 +174,18 @@ def _place(name: str) -> str:
     raise AssertionError(f"no place for seed {name}")
 
 
-_SCAN_ROOT = Path(tempfile.mkdtemp(prefix="sigil-fuzz-"))
+@pytest.fixture(scope="module")
+def scan_root() -> Iterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="sigil-fuzz-"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @settings(max_examples=int(os.environ.get("SIGIL_FUZZ_SCANS", "100")), suppress_health_check=list(HealthCheck))
-@given(st.one_of(mutants(), structural_mutants()))
-def test_mutated_configs_through_the_scanner(mutant: tuple[str, bytes]) -> None:
+@given(mutant=st.one_of(mutants(), structural_mutants()))
+def test_mutated_configs_through_the_scanner(scan_root: Path, mutant: tuple[str, bytes]) -> None:
     name, data = mutant
-    repo = Path(tempfile.mkdtemp(dir=_SCAN_ROOT))
+    repo = Path(tempfile.mkdtemp(dir=scan_root))
     target = repo / _place(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)

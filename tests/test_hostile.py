@@ -175,6 +175,18 @@ def test_text_output_escapes_terminal_sequences(tree: hostile.Hostile) -> None:
     assert rb"bad\udcffname" in run.stdout
 
 
+def test_github_annotations_cannot_be_injected(tree: hostile.Hostile) -> None:
+    """A newline in a file name must not start a new workflow command (`::set-env ...`)."""
+    home = tree.root.parent / "home"
+    run = run_measured(["scan", str(tree.root), "--rules", str(tree.rules), "--format", "github", "--fail-on", "never"], home, cwd=tree.root.parent)
+    assert run.code == 2
+    lines = run.stdout.decode("utf-8").splitlines()
+    allowed = ("::warning ", "::error ", "::notice ", "sigil-scan: ")  # annotations, one summary line
+    assert lines and all(line.startswith(allowed) for line in lines), [x for x in lines if not x.startswith(allowed)]
+    assert b"\x1b" not in run.stdout
+    assert any("evil" in line for line in lines)
+
+
 def test_json_and_jsonl_keep_names_exact(tree: hostile.Hostile, json_run: Run, event_validator: Callable[[dict], None]) -> None:
     paths = {s["scope"]["path"] for s in json_run.json()["surfaces"]}
     assert hostile.EVIL_NAME in paths  # JSON escapes it; the name itself is unchanged
@@ -351,14 +363,15 @@ def test_reads_during_rename_storm_never_hang_or_raise(tmp_path: Path) -> None:
 # --- the derived-data cache (sigil_scan/cache.py) is an optimisation, never trusted --------------
 
 
-def _scan_with_cache(repo: Path, home: Path, cache: Path | None, *extra: str) -> subprocess.CompletedProcess[str]:
+def _scan_with_cache(repo: Path, home: Path, cache: Path | None, *extra: str, rules: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = sigil_env(home)
     if cache is None:
         env["SIGIL_NO_CACHE"] = "1"
     else:
         env["SIGIL_CACHE_DIR"] = str(cache)
     return subprocess.run(
-        [sys.executable, *extra, "-m", "sigil_scan", "scan", str(repo), "--format", "json", "--fail-on", "never"],
+        [sys.executable, *extra, "-m", "sigil_scan", "scan", str(repo), "--format", "json", "--fail-on", "never",
+         *(["--rules", str(rules)] if rules else [])],
         env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
     )
 
@@ -428,3 +441,44 @@ def test_unwritable_cache_location(cache_repo: Path, home: Path, tmp_path: Path)
     proc = _scan_with_cache(cache_repo, home, blocker / "cache")
     assert _findings(proc) == _findings(_scan_with_cache(cache_repo, home, None))
     assert "Traceback" not in proc.stderr
+
+
+def test_extra_rules_validated_once(cache_repo: Path, home: Path, tmp_path: Path) -> None:
+    """--rules input is validated with jsonschema the first time; unchanged, it is not re-validated
+    (and a changed, invalid file still is)."""
+    rules = write(tmp_path / "rules", {"surfaces/x.yaml": hostile.HOSTILE_SURFACES})
+    cache = tmp_path / "cache"
+    first = _scan_with_cache(cache_repo, home, cache, "-X", "importtime", rules=rules)
+    assert "jsonschema" in first.stderr and first.returncode == 0
+    second = _scan_with_cache(cache_repo, home, cache, "-X", "importtime", rules=rules)
+    assert second.returncode == 0
+    imported = {line.split("|")[-1].strip() for line in second.stderr.splitlines() if line.startswith("import time:")}
+    assert "jsonschema" not in imported and "yaml" not in imported
+    (rules / "surfaces" / "x.yaml").write_text(hostile.HOSTILE_SURFACES.replace("scope: project", "scope: nowhere", 1))
+    bad = _scan_with_cache(cache_repo, home, cache, rules=rules)
+    assert bad.returncode == 2 and "scope" in bad.stderr
+
+
+# --- the walk skips what it is told to skip (else a big tree slows every scan down) ---------------
+
+
+def test_walk_pruning(tmp_path: Path) -> None:
+    from sigil_scan.discover import discover
+    from sigil_scan.engine.library import load_library
+
+    rules = write(tmp_path / "rules", {"discovery.yaml": (
+        "prune: [node_modules, .git, go/pkg, 'gen-*/out', '**/tmp-cache']\n"
+        "home_prune: [Downloads]\nmax_depth: 6\n"
+    )})
+    library = load_library([rules])
+    files = {f"{where}/.claude/settings.json": "{}" for where in (
+        "node_modules/a", "x/node_modules/b", ".git/c", "go/pkg/d", "sub/go/pkg/e", "gen-1/out/f",
+        "gen-1/keep/g", "p/q/tmp-cache/h", "Downloads/i", "sub/Downloads/j", "ok/k", "1/2/3/4/5/6/deep",
+    )}
+    root = write(tmp_path / "root", files)
+    found = discover([root], library, home_mode=False, home=tmp_path, platform="linux")
+    seen = {c.path.relative_to(root).parts[0:-2] for c in found.candidates}
+    assert seen == {("sub", "go", "pkg", "e"), ("gen-1", "keep", "g"), ("Downloads", "i"), ("sub", "Downloads", "j"), ("ok", "k")}
+    home_found = discover([root], library, home_mode=True, home=root, platform="linux", env={})
+    in_home = {c.path.relative_to(root).parts[0:-2] for c in home_found.candidates if root in c.path.parents}
+    assert ("Downloads", "i") not in in_home and ("sub", "Downloads", "j") in in_home

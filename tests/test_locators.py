@@ -124,6 +124,9 @@ approval: never
         ("yaml", YAML, (True,), (16, 1)),
         ("yaml", YAML, (2,), (17, 1)),
         ("yaml", YAML, ("after",), (21, 1)),
+        # YAML breaks lines at NEL / LS / PS too; editors and GitHub count newlines only
+        ("yaml", 'a: "x\u2028y\u0085z\u2029"\nb: 1\n', ("b",), (2, 1)),
+        ("yaml", "a: é😀\nb: [1, 😀, 3]\n", ("b", 2), (2, 11)),  # columns in code points
     ),
 )
 def test_exact_positions(fmt: str, text: str, key: tuple[Any, ...], expected: tuple[int, int]) -> None:

@@ -23,7 +23,13 @@ import pytest
 from conftest import REPO, parse_jsonl, sigil_env, write
 
 from sigil_scan.errors import SigilError
-from sigil_scan.packs import PackRejected, install_pack, load_trust, verify_pack_bytes, verify_signed_document
+from sigil_scan.packs import (
+    PackRejected,
+    install_pack,
+    load_trust,
+    verify_pack_bytes,
+    verify_signed_document,
+)
 from sigil_scan.packs.archive import read_members, write_members
 from sigil_scan.packs.canonical import canonical_bytes, format_ts
 from sigil_scan.packs.keys import SigningKey, b64, generate
@@ -202,6 +208,15 @@ def test_replay_of_an_older_sequence(key: SigningKey, trust: TrustStore, tmp_pat
     assert verify_pack_bytes(signed(FILES, key, seq=5), trust=trust, state_db=db, now=NOW).sequence == 5
 
 
+def test_install_without_state_db_never_goes_below_the_installed_pack(key: SigningKey, trust: TrustStore, tmp_path: Path) -> None:
+    packs = tmp_path / "packs"
+    install_pack(signed(FILES, key, seq=5), trust=trust, state_db=None, packs_dir=packs, now=NOW)
+    with pytest.raises(PackRejected) as exc:
+        install_pack(signed(FILES, key, seq=4), trust=trust, state_db=None, packs_dir=packs, now=NOW)
+    assert reason(exc) == "sequence_replay"
+    assert verify_pack_bytes((packs / "acme.sigpack").read_bytes(), trust=trust, state_db=None, now=NOW).sequence == 5
+
+
 def test_file_not_in_the_manifest(good: bytes, trust: TrustStore) -> None:
     assert rejected(with_member(good, "rules/extra.yaml", FILES["rules/acme-allow-broad.yaml"]), trust) == "file_unexpected"
 
@@ -296,6 +311,33 @@ def test_yaml_alias_bomb(key: SigningKey, trust: TrustStore) -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
     files = {"patterns/bomb.yaml": ("\n".join(lines) + "\n").encode()}
     assert rejected(signed(files, key), trust) == "rules_invalid"
+
+
+def test_deeply_nested_signature_block(good: bytes, trust: TrustStore) -> None:
+    assert rejected(with_member(good, SIGNATURE, b"[" * 100_000), trust) == "signature_invalid"
+
+
+def test_installed_under_another_name_and_rubric_limits(key: SigningKey, trust: TrustStore, tmp_path: Path) -> None:
+    from sigil_scan.engine.library import load_library
+    from sigil_scan.packs.apply import apply_packs
+
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    files = {**FILES, "rubric.yaml": FILES["rubric.yaml"] + b"max_score: 100\n"}
+    (packs / "acme.sigpack").write_bytes(signed(files, key))
+    (packs / "other.sigpack").write_bytes(signed(FILES, key, seq=2))  # an "acme" pack renamed
+    library, outcomes = apply_packs(load_library(), explicit=[], packs_dir=packs, trust=trust, state_db=tmp_path / "s.db", now=NOW)
+    assert outcomes[0].pack is not None and outcomes[0].unknown_rubric_keys == ["no_such_kind"]
+    assert outcomes[1].rejection is not None and outcomes[1].rejection.reason == "manifest_invalid"
+    assert library.rubric["weights"]["permissions_allow_broad"]["weight"] == 6.0
+    assert library.rubric["max_score"] == 10.0  # a pack tunes weights, never the scale
+    assert any("'max_score' cannot be changed by a pack" in w for w in library.warnings)
+
+
+def test_anchors_within_bounds_are_fine(key: SigningKey, trust: TrustStore) -> None:
+    # the bundled git patterns share one option list through an anchor: a team may copy them
+    files = {"patterns/git_destructive.yaml": (REPO / "rules/patterns/git_destructive.yaml").read_bytes()}
+    assert verify_pack_bytes(signed(files, key), trust=trust, state_db=None, now=NOW).files == files
 
 
 def test_valid_pack_after_a_rejected_one_still_loads(key: SigningKey, trust: TrustStore, tmp_path: Path) -> None:

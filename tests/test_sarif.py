@@ -237,3 +237,30 @@ def test_sarif_only_imported_for_sarif(run_sigil, tmp_path: Path) -> None:
     for fmt, loaded in (("text", "False"), ("json", "False"), ("sarif", "True")):
         proc = subprocess.run([sys.executable, "-c", code, "scan", str(repo), "--format", fmt, "-q"], capture_output=True, text=True, env=sigil_env(tmp_path), timeout=60)
         assert proc.stderr.strip().splitlines()[-1] == loaded, (fmt, proc.stderr)
+
+
+def test_home_mode_and_files_outside_the_root(run_sigil, home: Path, tmp_path: Path, sarif_validator) -> None:
+    write(home, {".claude/settings.json": '{"permissions": {"allow": ["Bash"]}}'})
+    proc = run_sigil("scan", "--home", "--format", "sarif", "--fail-on", "never")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    sarif_validator.validate(doc)
+    run = doc["runs"][0]
+    assert set(run["originalUriBaseIds"]) == {"%SRCROOT%"}  # with --home, the home is the root
+    uris = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"]) for r in run["results"]}
+    assert uris == {(".claude/settings.json", "%SRCROOT%")}
+    assert str(home) not in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("shown", "uri", "base"),
+    (
+        (".claude/settings.json", ".claude/settings.json", "%SRCROOT%"),
+        ("./a b/ü%.json", "a%20b/%C3%BC%25.json", "%SRCROOT%"),
+        ("~/.codex/config.toml", ".codex/config.toml", "HOME"),
+        ("/etc/codex/config.toml", "file:///etc/codex/config.toml", None),
+    ),
+)
+def test_artifact_locations(shown: str, uri: str, base: str | None) -> None:
+    location = sarif.artifact_location(shown)
+    assert (location.uri, location.uri_base_id) == (uri, base)

@@ -286,3 +286,27 @@ def test_fast_validation_agrees_with_the_full_schema(event_validator: Any) -> No
             assert (schema_error(candidate) is None) == full_ok, candidate
             checked += 1
     assert checked == 33
+
+
+def test_a_flood_of_idle_connections_is_capped_and_recovers(server: ServeProc, pki: Any) -> None:
+    from fleet_helpers import wait_for
+
+    from sigil_scan.serve.server import MAX_CONNECTIONS
+
+    idle = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(MAX_CONNECTIONS)]
+    try:
+        time.sleep(0.3)
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            request(server, pki, "GET", "/v1/healthz")
+    finally:
+        for s in idle:
+            s.close()
+
+    def healthy() -> bool:
+        try:
+            return request(server, pki, "GET", "/v1/healthz")[0] == 200
+        except OSError:
+            return False
+
+    assert wait_for(healthy, 15, "the receiver to accept connections again")
+    assert server.proc.poll() is None

@@ -178,3 +178,18 @@ def test_hard_cap_forces_gc_past_the_checkpoint_and_reports_it(tmp_path: Path) -
     lines, _ = r.read(max_events=100, max_bytes=1 << 20)
     assert lines and json.loads(lines[-1])["i"] == 7
     w.close()
+
+
+def test_force_gc_event_is_appended_and_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event_validator) -> None:
+    from sigil_scan.watch.sink import enforce_retention
+
+    d = tmp_path / "s"
+    w = fill(d, 8)
+    SpoolReader(d).commit(Cursor(segment_name(3), 0))
+    monkeypatch.setenv("SIGIL_SPOOL_HARD_CAP_BYTES", "500")
+    events = enforce_retention(w)
+    assert len(events) == 1 and events[0]["evidence"]["kind"] == "spool_force_gc"
+    event_validator(events[0])
+    w.close()
+    lines, _ = SpoolReader(d, consumer="late").read(max_events=100, max_bytes=1 << 20)
+    assert json.loads(lines[-1])["evidence"]["kind"] == "spool_force_gc"

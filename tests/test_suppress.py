@@ -202,3 +202,20 @@ def _reason(rule: str, key_path: tuple) -> Reason:
 )
 def test_ignore_matching(ignore: Ignore, rule: str, path: str, key_path: tuple, hit: bool) -> None:
     assert ignore.matches(_reason(rule, key_path), path) is hit
+
+
+def test_baseline_from_a_directory_scan_applies_to_named_files(run_sigil, tmp_path: Path) -> None:
+    # written by `sigil scan .` in CI, used by the pre-commit hook, which names files
+    repo = write(tmp_path / "r", {".claude/settings.json": RISKY, ".mcp.json": '{"mcpServers": {"x": {"command": "node"}}}'})
+    assert run_sigil("scan", ".", "--write-baseline", "b.json", cwd=repo).returncode == 0
+    for args in ((".claude/settings.json", ".mcp.json"), (".mcp.json", ".claude/settings.json"), (str(repo / ".claude/settings.json"),)):
+        proc = run_sigil("scan", *args, "--baseline", "b.json", "--fail-on", "low", "--format", "json", cwd=repo)
+        doc = json.loads(proc.stdout)
+        assert proc.returncode == 0 and doc["findings"] == 0 and len(_reasons(doc)) == (5 if len(args) == 2 else 3), (args, proc.stderr)
+        assert {r["file"] for r in _reasons(doc)} <= {".claude/settings.json", ".mcp.json"}
+
+
+def test_stray_config_in_home_is_not_picked_up(run_sigil, home: Path) -> None:
+    # a named file outside any repository: the search stops below the home directory
+    write(home, {".sigil.yaml": "fail_on: never\n", "proj/.claude/settings.json": RISKY})
+    assert run_sigil("scan", "proj/.claude/settings.json", cwd=home).returncode == 1

@@ -41,13 +41,23 @@ template(name="fields" type="list") {{
   property(name="structured-data") constant(value="\\t")
   property(name="msg") constant(value="\\n")
 }}
-input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{work}/port" ruleset="received")
+input(type="imtcp" address="127.0.0.1" port="{port}" listenPortFileName="{work}/port" ruleset="received")
 ruleset(name="received") {{ action(type="omfile" file="{out}" template="fields") }}
 """
 
 
+def _listening(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 class Rsyslog:
-    def __init__(self, work: Path, pki: Any) -> None:
+    def __init__(self, work: Path, pki: Any, port: int = 0) -> None:
         self.work = work
         self.out = work / "received.log"
         # rsyslog wants the key and the certificate in separate files
@@ -56,11 +66,15 @@ class Rsyslog:
         (work / "key.pem").write_text(chain[:key_end])
         (work / "cert.pem").write_text(chain[key_end:])
         conf = work / "rsyslog.conf"
-        conf.write_text(CONF.format(work=work, ca=pki.ca, cert=work / "cert.pem", key=work / "key.pem", out=self.out))
+        conf.write_text(CONF.format(port=port, work=work, ca=pki.ca, cert=work / "cert.pem", key=work / "key.pem", out=self.out))
         self.log = open(work / "rsyslogd.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([RSYSLOGD, "-n", "-f", str(conf), "-i", str(work / "rsyslogd.pid")], stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
-            self.port = int(wait_for(lambda: (work / "port").exists() and (work / "port").read_text().strip(), 20, "rsyslogd to listen"))
+            if port:  # rsyslog writes listenPortFileName only for port 0
+                self.port = port
+                wait_for(lambda: _listening(port), 20, "rsyslogd to listen")
+            else:
+                self.port = int(wait_for(lambda: (work / "port").exists() and (work / "port").read_text().strip(), 20, "rsyslogd to listen"))
         except BaseException:
             self.stop()
             raise
@@ -143,3 +157,37 @@ def test_relay_refuses_a_client_without_certificate(tmp_path: Path, home: Path, 
     assert "(tls)" in result.stderr and "4 pending" in result.stderr
     assert checkpoint(tmp_path / "spool") is None
     assert server.received() == []
+
+
+def test_relay_down_at_start_then_every_event_arrives_once(tmp_path: Path, home: Path) -> None:
+    import socket
+    import sys
+
+    from conftest import sigil_env
+
+    pki = make_pki(tmp_path / "pki")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ids = write_spool(tmp_path / "spool", [sample_event(i) for i in range(30)])
+    config = upload_config(tmp_path / "upload.yaml", f"tls://127.0.0.1:{port}", pki, sink="syslog")
+    proc = subprocess.Popen([sys.executable, "-m", "sigil_scan", "upload", "--config", str(config)], env=sigil_env(home),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    work = tmp_path / "rsyslog"
+    work.mkdir()
+    server = None
+    try:
+        wait_for(lambda: (tmp_path / "spool" / "upload-status-uploader.json").exists(), 20, "a first failed attempt")
+        server = Rsyslog(work, pki, port=port)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert "(network)" in err
+        wait_for(lambda: len(server.received()) >= len(ids), 20, "rsyslog to write every event")  # type: ignore[union-attr]
+        got = [json.loads(fields[5].lstrip("\ufeff"))["event_id"] for fields in server.received()]
+        assert sorted(got) == sorted(ids)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        if server is not None:
+            server.stop()

@@ -116,7 +116,7 @@ def test_follow_delivers_events_written_while_running(tmp_path: Path, home: Path
         server.stop()
 
 
-@pytest.mark.parametrize("bad", ["token: literal-secret-value", "sink: carrier-pigeon", "url: http://127.0.0.1:1"])
+@pytest.mark.parametrize("bad", ["token: literal-secret-value", "sink: carrier-pigeon", "url: http://127.0.0.1:1", "url: https://admin:literal-secret-value@127.0.0.1:1"])
 def test_bad_config_is_a_usage_error(tmp_path: Path, home: Path, bad: str) -> None:
     cfg = tmp_path / "upload.yaml"
     key, _, value = bad.partition(": ")
@@ -173,3 +173,11 @@ def test_doctor_reports_the_uploader_heartbeat(tmp_path: Path, home: Path, run_s
     assert "uploader lag: 0 events, 0 bytes" in doctor.stdout
     assert "FAIL uploader" not in doctor.stdout
     assert config.exists()
+
+
+def test_unreadable_certificate_is_a_config_error(tmp_path: Path, home: Path) -> None:
+    write_spool(tmp_path / "spool", [sample_event(1)])
+    config = upload_config(tmp_path / "upload.yaml", "https://127.0.0.1:9", None, tls={"ca_file": str(tmp_path / "missing-ca.pem")})
+    result = run_upload(home, config)
+    assert result.returncode == 2
+    assert "sigil: error: upload config: cannot load TLS files" in result.stderr

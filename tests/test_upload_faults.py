@@ -92,7 +92,7 @@ def test_receiver_killed_mid_upload_and_restarted(tmp_path: Path, home: Path, pk
     ids = write_spool(tmp_path / "spool", [sample_event(i) for i in range(400)])
     server = ServeProc(tmp_path, pki)
     port, db = server.port, server.db
-    config = upload_config(tmp_path / "upload.yaml", server.url, pki, batch={"max_events": 4, "max_bytes": 65536})
+    config = upload_config(tmp_path / "upload.yaml", server.url, pki, batch={"max_events": 8, "max_bytes": 65536})
     proc = start_upload(home, config)
     try:
         wait_for(lambda: len(server.event_ids()) > 0, 30, "the first acknowledged batch")
@@ -200,3 +200,27 @@ def test_timeout_with_nothing_delivered_keeps_everything(tmp_path: Path, home: P
         result = run_upload(home, upload_config(tmp_path / "upload.yaml", fault.url, pki))
         assert result.returncode == 0
         assert_exactly_once(fault, ids)
+
+
+def test_uploader_killed_mid_upload_loses_nothing(tmp_path: Path, home: Path, pki: Any) -> None:
+    """SIGKILL the uploader between a receiver's ack and its checkpoint (or anywhere): the next
+    run resends from the checkpoint and the receiver still holds each event once."""
+    ids = write_spool(tmp_path / "spool", [sample_event(i) for i in range(400)])
+    server = ServeProc(tmp_path, pki)
+    try:
+        config = upload_config(tmp_path / "upload.yaml", server.url, pki, batch={"max_events": 8, "max_bytes": 65536})
+        proc = start_upload(home, config)
+        try:
+            wait_for(lambda: len(server.event_ids()) > 0, 30, "the first acknowledged batch")
+        finally:
+            proc.kill()
+            proc.wait(10)
+        held = server.event_ids()
+        assert 0 < len(held) < len(ids)
+        result = run_upload(home, config)
+        assert result.returncode == 0, result.stderr
+        got = server.event_ids()
+        assert len(got) == len(set(got)) and set(got) == set(ids)
+        assert dead_letters(tmp_path / "dead-letter") == []
+    finally:
+        server.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import queue
@@ -178,43 +177,6 @@ def test_home_mode_tracks_posture_targets_without_scoring_them(home: Path, tmp_p
         assert w.stop() == 0
 
 
-def test_one_shot_state_db_reports_drift_since_last_run(run_sigil, repo: Path, tmp_path: Path, event_validator) -> None:
-    db = str(tmp_path / "st.db")
-    first = parse_jsonl(run_sigil("scan", str(repo), "--state-db", db, "--format", "jsonl", "--fail-on", "never").stdout)
-    assert [kind(e) for e in first] == ["ai_guard_risk_assessed"]  # baseline: no flood
-    bypass = '{"permissions": {"defaultMode": "bypassPermissions"}}'
-    (repo / ".claude/settings.local.json").write_text(bypass)
-    (repo / ".mcp.json").write_text("{}")
-    (repo / ".claude/hooks/guard.sh").unlink()
-    second = parse_jsonl(run_sigil("scan", str(repo), "--state-db", db, "--format", "jsonl", "--fail-on", "never").stdout)
-    for e in second:
-        event_validator(e)
-    assert sorted(changes(second)) == [("created", ".mcp.json"), ("modified", ".claude/settings.local.json"), ("removed", ".claude/hooks/guard.sh")]
-    mod = next(e for e in second if e["subject"]["value"] == ".claude/settings.local.json" and kind(e) == "file_change")
-    assert (mod["evidence"]["before_hash"], mod["evidence"]["after_hash"]) == (b3(SETTINGS), b3(bypass))
-    assert [e["evidence"]["toggle"] for e in second if kind(e) == "ai_guard_toggle_drift"] == ["auto_approval_enabled"]
-    # unchanged: nothing; off then on again: the drift re-arms
-    third = parse_jsonl(run_sigil("scan", str(repo), "--state-db", db, "--format", "jsonl", "--fail-on", "never").stdout)
-    assert [kind(e) for e in third] == ["ai_guard_risk_assessed"]
-    (repo / ".claude/settings.local.json").write_text("{}")
-    run_sigil("scan", str(repo), "--state-db", db, "--format", "jsonl", "--fail-on", "never")
-    (repo / ".claude/settings.local.json").write_text(bypass)
-    fifth = parse_jsonl(run_sigil("scan", str(repo), "--state-db", db, "--format", "jsonl", "--fail-on", "never").stdout)
-    assert [e["evidence"]["toggle"] for e in fifth if kind(e) == "ai_guard_toggle_drift"] == ["auto_approval_enabled"]
-
-
-def test_state_db_and_spool_errors_are_clean(run_sigil, repo: Path, tmp_path: Path) -> None:
-    bad = tmp_path / "bad.db"
-    bad.write_text("this is not sqlite" * 100)
-    proc = run_sigil("scan", str(repo), "--state-db", str(bad))
-    assert proc.returncode == 2 and "not a usable sqlite database" in proc.stderr
-    sp = tmp_path / "sp"
-    proc = run_sigil("scan", str(repo), "--spool", str(sp), "--fail-on", "never")
-    assert proc.returncode == 0
-    lines = [json.loads(x) for f in sorted(sp.glob("events-*.jsonl")) for x in f.read_text().splitlines()]
-    assert [kind(e) for e in lines] == ["ai_guard_risk_assessed"]
-
-
 def test_overflow_log_line_sets_the_rescan_flag(tmp_path: Path) -> None:
     # the real Watcher glue: watchdog reports a kernel queue overflow only as a log warning
     from sigil_scan.watch.observer import Watcher
@@ -232,3 +194,17 @@ def test_overflow_log_line_sets_the_rescan_flag(tmp_path: Path) -> None:
         assert item[0] == "created" and item[1] == str(tmp_path / "x")
     finally:
         w.stop()
+
+
+def test_degraded_and_rate_limit_events_match_the_schema(event_validator) -> None:
+    from sigil_scan.events import envelope
+    from sigil_scan.watch.runner import _degraded
+    from sigil_scan.watch.stats import RateLimiter
+
+    event_validator(_degraded("inotify", "reconcile_only", "watch_limit", "500 watches held of 3089 planned"))
+    limiter = RateLimiter(1, window=1.0)
+    assert [limiter.allow("t", p, 0.0) for p in ("a/x/1", "a/x/2", "a/y")] == [True, False, False]
+    assert limiter.closed(0.5) == []  # window still open
+    (ev,) = limiter.closed(1.0)
+    assert (ev["count_dropped_in_window"], ev["common_path_prefix"]) == (2, "a")
+    event_validator(envelope(ev, subject={"kind": "self"}, severity="warn", target_id="t"))

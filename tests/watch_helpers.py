@@ -29,6 +29,15 @@ class WatchProc:
     def __init__(self, home: Path, args: list[str], spool: Path, *, env: dict[str, str] | None = None) -> None:
         self.spool = spool
         self.home = home
+        self.reader: SpoolReader | None = None
+        self.seen: list[Event] = []
+        if spool.exists():  # a restart: only what this process appends counts
+            self.reader = SpoolReader(spool, consumer="test")
+            while True:
+                lines, cursor = self.reader.read(max_events=100_000, max_bytes=1 << 26)
+                if not lines:
+                    break
+                self.reader.commit(cursor)
         full_env = sigil_env(home, **{"SIGIL_WATCH_HEARTBEAT_S": "30", "SIGIL_WATCH_DEBOUNCE_MS": "100", **(env or {})})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sigil_scan", "scan", "--watch", "--spool", str(spool), *args],
@@ -39,8 +48,6 @@ class WatchProc:
             stderr=subprocess.PIPE,
             text=True,
         )
-        self.reader: SpoolReader | None = None
-        self.seen: list[Event] = []
 
     def poll_events(self) -> list[Event]:
         """Events appended since the last call (the test is a spool consumer too)."""

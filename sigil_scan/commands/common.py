@@ -10,8 +10,7 @@ from typing import IO
 import click
 
 from sigil_scan.errors import SigilError
-
-INCOMPLETE_KINDS = ("permission_missing", "io_error", "missing", "walk_error", "config")
+from sigil_scan.model import INCOMPLETE_KINDS  # noqa: F401 - re-exported for commands
 
 
 def use_colour(choice: str, stream: IO[str]) -> bool:
@@ -28,9 +27,14 @@ def write_output(text: str, output: Path | None) -> None:
     # them as the escape `\udcff`, so JSON/SARIF stay valid UTF-8 and no locale can make this fail.
     data = text.encode("utf-8", "backslashreplace")
     if output is None:
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a text-only stream (tests capturing into StringIO)
+            sys.stdout.write(data.decode("utf-8"))
+            sys.stdout.flush()
+            return
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        buffer.write(data)
+        buffer.flush()
         return
     tmp = output.with_name(f".{output.name}.tmp")
     try:

@@ -89,7 +89,7 @@ def _add_to_trust(path: Path, key_id: str, public_key: bytes, start: str, end: s
     doc: dict[str, Any] = {"version": 1, "keys": []}
     if path.exists():
         try:
-            loaded = load_yaml(path.read_bytes())
+            loaded = load_yaml(path.read_bytes(), use_cache=False)
         except Exception as exc:  # yaml.YAMLError
             raise SigilError(f"{path}: invalid trust store: {exc}") from None
         doc = loaded if isinstance(loaded, dict) else doc
@@ -201,7 +201,7 @@ def inspect_cmd(pack: Path, trust: Path | None, state_db: Path | None) -> None:
     from sigil_scan.packs.apply import resolve_trust
     from sigil_scan.packs.archive import read_members, read_pack_file
     from sigil_scan.packs.install import installed_path
-    from sigil_scan.packs.manifest import MANIFEST, SIGNATURE
+    from sigil_scan.packs.manifest import MANIFEST, SIGNATURE, valid_name
     from sigil_scan.packs.verify import verify_pack_bytes
 
     try:
@@ -211,8 +211,8 @@ def inspect_cmd(pack: Path, trust: Path | None, state_db: Path | None) -> None:
         signer = json.loads(members[SIGNATURE]).get("key_id") if SIGNATURE in members else None
     except PackRejected as exc:
         fail(f"{pack}: unreadable ({exc.reason}): {exc.detail}")
-    except (ValueError, AttributeError) as exc:
-        fail(f"{pack}: unreadable manifest: {exc}")
+    except (ValueError, AttributeError, RecursionError) as exc:
+        fail(f"{pack}: unreadable manifest: {type(exc).__name__}")
     except SigilError as exc:
         fail(str(exc))
     if not isinstance(manifest, dict):
@@ -234,13 +234,13 @@ def inspect_cmd(pack: Path, trust: Path | None, state_db: Path | None) -> None:
         entry = files[path] if isinstance(files[path], dict) else {}
         click.echo(f"  {safe(path)}  {entry.get('size')} bytes  blake3 {str(entry.get('blake3'))[:16]}…")
     name = manifest.get("name")
-    installed = installed_path(packs_dir(), name) if isinstance(name, str) and name.replace("-", "").replace(".", "").replace("_", "").isalnum() else None
+    installed = installed_path(packs_dir(), name) if valid_name(name) else None
     if installed is None or not installed.is_file():
         click.echo("installed:   none of this name")
         return
     try:
         old = json.loads(read_members(read_pack_file(installed))[MANIFEST])
-    except (SigilError, ValueError) as exc:
+    except (SigilError, ValueError, RecursionError) as exc:
         click.echo(f"installed:   {installed} unreadable: {safe(str(exc))}")
         return
     old_files = old.get("files") or {}

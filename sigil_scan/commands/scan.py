@@ -162,6 +162,7 @@ def _spool_writer(req: ScanRequest) -> Any:
     from sigil_scan.spool import SpoolWriter
 
     if "spool_writer" not in req.extra:
+        assert req.spool is not None
         req.extra["spool_writer"] = SpoolWriter(req.spool)
     return req.extra["spool_writer"]
 
@@ -238,7 +239,9 @@ def scan(example: bool, fail_on: str | None, **kwargs: Any) -> None:
     req.fail_on = fail_on or ""
     if example:
         req.paths = (*req.paths, Path(__file__).resolve().parent.parent / "examples" / "risky-repo")
-    if req.watch or req.poll:
+    if req.poll and not req.watch:
+        fail("--poll only applies to --watch")
+    if req.watch:
         from sigil_scan.watch.runner import run_watch
 
         try:

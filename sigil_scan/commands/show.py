@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -38,14 +39,18 @@ def show_paths(platform: str | None) -> None:
 
 
 @show.command("config")
-def show_config() -> None:
-    """The effective configuration: rule sources, rubric and discovery settings."""
+@click.option("--policy", type=click.Path(path_type=Path, dir_okay=False), help="Policy YAML to merge (default: policy.yaml in the config dir, if present).")
+@click.option("--platform", type=click.Choice(["linux", "macos", "windows"]), help="Resolve the policy for another platform.")
+def show_config(policy: Path | None, platform: str | None) -> None:
+    """The effective configuration: rule sources, rubric, discovery settings and merged policy."""
     from sigil_scan.engine.library import load_library
     from sigil_scan.resources import rules_dir
 
     library = load_library()
+    effective = _effective_policy(library, policy, platform)
     click.echo(json.dumps(
         {
+            "policy": effective,
             "version": __version__,
             "rule_sources": [str(s) for s in library.sources],
             "rules": len(library.rules),
@@ -56,6 +61,26 @@ def show_config() -> None:
         },
         indent=2,
     ))
+
+
+def _effective_policy(library: Any, policy: Path | None, platform: str | None) -> dict[str, Any] | None:
+    """The merged policy (built-in targets, overrides, user targets) when a policy is known."""
+    from sigil_scan.commands.common import fail
+    from sigil_scan.errors import SigilError
+    from sigil_scan.locations import config_dir
+    from sigil_scan.policy import load_policy, merge
+    from sigil_scan.surfaces import current_platform
+
+    default = config_dir() / "policy.yaml"
+    path = policy or (default if default.is_file() else None)
+    if path is None:
+        return None
+    try:
+        merged = merge(load_policy(path), library, platform=platform or current_platform(), home=home_dir())
+    except SigilError as exc:
+        fail(str(exc))
+        return None
+    return merged.wire(home=home_dir(), env=os.environ)
 
 
 @click.command()

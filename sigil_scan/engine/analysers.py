@@ -7,7 +7,7 @@ import ipaddress
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from sigil_scan import shell
 from sigil_scan.engine.context import EvalContext
@@ -113,6 +113,12 @@ def secret_literal(value: Any, arg: Any, ctx: EvalContext) -> Result:
     else:
         items = [(str(arg) if isinstance(arg, str) else "", value)]
     for name, item in items:
+        if isinstance(item, str) and "://" in item and "?" in item:
+            # a token in a URL's query string (`?api_key=…`) is as literal as one in `env`
+            for key, val in parse_qsl(urlsplit(item.strip()).query):
+                why = is_literal_secret(key, val)
+                if why:
+                    return {"secret_name": f"{name}?{key}" if name else key, "secret_format": why}
         if isinstance(item, str):
             why = is_literal_secret(name, item)
             if why == "url-credentials" and _url_to_loopback(item):

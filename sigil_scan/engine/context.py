@@ -18,3 +18,6 @@ class EvalContext:
     scripts: dict[Path, Any] = field(default_factory=dict)
     # every extra file read (hook scripts, sourced files): (path, blake3, size)
     files_read: list[tuple[Path, str | None, int | None]] = field(default_factory=list)
+    # analyser results on this surface, keyed by (kind, id(rule argument), value): several
+    # rules often ask the same analyser about the same command or URL
+    memo: dict[tuple[str, int, Any], Any] = field(default_factory=dict)

@@ -109,6 +109,8 @@ class Evaluator:
                 facts_by_kind.setdefault(f.kind, []).append(f)
         reasons: list[Reason] = []
         for rule in self.rules:
+            if rule["fact"] != "document" and rule["fact"] not in facts_by_kind:
+                continue
             if not self._applies(rule, ctx):
                 continue
             reasons.extend(self._apply(rule, inputs, by_file, facts_by_kind, ctx))

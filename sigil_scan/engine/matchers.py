@@ -121,11 +121,22 @@ MATCHERS: dict[str, Matcher] = {
 }
 
 
+_MEMO_TYPES = (str, int, float, bool, type(None))
+
+
 def check(value: Any, condition: dict[str, Any], ctx: EvalContext) -> MatchResult:
     """All matcher kinds in one condition must hold; captures are merged."""
     captures: dict[str, Any] = {}
     for kind, arg in condition.items():
-        result = MATCHERS[kind](value, arg, ctx)
+        if kind in ANALYSERS and isinstance(value, _MEMO_TYPES):
+            # rule arguments live as long as the library, so id(arg) is a stable key
+            key = (kind, id(arg), value)
+            if key in ctx.memo:
+                result = ctx.memo[key]
+            else:
+                result = ctx.memo[key] = MATCHERS[kind](value, arg, ctx)
+        else:
+            result = MATCHERS[kind](value, arg, ctx)
         if not result:
             return None
         if isinstance(result, dict):

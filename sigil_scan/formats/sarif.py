@@ -19,8 +19,7 @@ import attr
 import sarif_om as om
 
 from sigil_scan import __version__
-from sigil_scan.commands.common import INCOMPLETE_KINDS
-from sigil_scan.model import Bucket, Reason, ScanResult
+from sigil_scan.model import INCOMPLETE_KINDS, Bucket, Reason, ScanResult
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/sigil-scan/"
@@ -29,6 +28,11 @@ HOME = "HOME"
 # GitHub: > 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low (ecosystem.md §1.2)
 SECURITY_SEVERITY = {Bucket.CRITICAL: "9.5", Bucket.HIGH: "8.0", Bucket.MEDIUM: "5.5", Bucket.LOW: "3.0", Bucket.NONE: "3.0"}
 MAX_TAGS = 20  # GitHub rejects more
+
+
+def _uri(path: str) -> str:
+    # a file name that is not UTF-8 arrives with surrogate escapes: percent-encode the raw bytes
+    return quote(path, errors="surrogateescape")
 
 
 def level(severity: Bucket) -> str:
@@ -105,10 +109,10 @@ def _descriptor(rule: dict[str, Any], rubric: Any) -> om.ReportingDescriptor:
 def artifact_location(shown: str) -> om.ArtifactLocation:
     """A display path -> a relative URI under %SRCROOT% (or HOME); absolute paths stay file URIs."""
     if shown.startswith("~/"):
-        return om.ArtifactLocation(uri=quote(shown[2:]), uri_base_id=HOME)
+        return om.ArtifactLocation(uri=_uri(shown[2:]), uri_base_id=HOME)
     if shown.startswith("/"):
-        return om.ArtifactLocation(uri="file://" + quote(shown))
-    return om.ArtifactLocation(uri=quote(shown.removeprefix("./")), uri_base_id=SRCROOT)
+        return om.ArtifactLocation(uri="file://" + _uri(shown))
+    return om.ArtifactLocation(uri=_uri(shown.removeprefix("./")), uri_base_id=SRCROOT)
 
 
 def _location(reason: Reason, display: Callable[[Any], str]) -> om.Location:
@@ -193,9 +197,10 @@ def build(
         execution_successful=not any(p.kind in INCOMPLETE_KINDS for p in result.problems),
         tool_execution_notifications=notifications or None,
     )
-    base_ids = {SRCROOT: om.ArtifactLocation(description=om.Message(text="The directory given to `sigil scan` (the repository root in CI)."))}
-    if result.home_mode:
-        base_ids[HOME] = om.ArtifactLocation(description=om.Message(text="The home directory of the user whose machine was scanned."))
+    # descriptions only: a `uri` here would put this machine's absolute paths into the report
+    base_ids = {SRCROOT: om.ArtifactLocation(description=om.Message(text="The scanned root: the directory given to `sigil scan` (the repository root in CI), or the home directory with --home."))}
+    if any(loc.physical_location.artifact_location.uri_base_id == HOME for r in results for loc in r.locations):
+        base_ids[HOME] = om.ArtifactLocation(description=om.Message(text="The home directory of the user whose machine was scanned (files outside the scanned root)."))
     run = om.Run(
         tool=om.Tool(driver=driver),
         automation_details=om.RunAutomationDetails(id="sigil-scan/"),

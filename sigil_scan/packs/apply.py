@@ -59,7 +59,8 @@ def overlay(library: Any, pack: VerifiedPack, label: str) -> tuple[Any, list[str
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         try:
-            _load_dir(candidate, root, True)
+            # external=False: verify step 8 already validated these exact bytes against the schemas
+            _load_dir(candidate, root, False)
         except SigilError as exc:
             raise PackRejected("rules_invalid", str(exc).replace(tmp + os.sep, "")) from None
         candidate.sources = [s for s in candidate.sources if s != root]
@@ -68,15 +69,29 @@ def overlay(library: Any, pack: VerifiedPack, label: str) -> tuple[Any, list[str
             if source.startswith(tmp + os.sep):
                 rule["_source"] = f"{label}#{Path(source).relative_to(root).as_posix()}"
         new = [w.replace(tmp + os.sep, f"{label}#") for w in candidate.warnings[before:]]
+    rubric_doc = _rubric_of(pack)
+    for key in sorted(set(rubric_doc) - {"version", "weights"}):
+        if rubric_doc[key] == library.rubric.get(key):
+            continue  # a copy of the bundled value changes nothing
+        new.append(f"{label}#rubric.yaml: {key!r} cannot be changed by a pack: ignored")
     candidate.warnings[before:] = new
     unknown = [w.split("unknown reason kind ", 1)[1].split(" ", 1)[0].strip("'\"") for w in new if "unknown reason kind " in w]
     return candidate, unknown
 
 
+def _rubric_of(pack: VerifiedPack) -> dict[str, Any]:
+    from sigil_scan.yamlload import load_yaml
+
+    if "rubric.yaml" not in pack.files:
+        return {}
+    doc = load_yaml(pack.files["rubric.yaml"], use_cache=False)
+    return doc if isinstance(doc, dict) else {}
+
+
 def apply_packs(library: Any, *, explicit: list[Path], packs_dir: Path, trust: TrustStore, state_db: Path | None, now: float | None = None) -> tuple[Any, list[PackOutcome]]:
     """Verify and apply every installed and explicit pack; return the library and outcomes."""
     from sigil_scan.packs.archive import read_pack_file
-    from sigil_scan.packs.install import installed_packs
+    from sigil_scan.packs.install import SUFFIX, installed_packs
     from sigil_scan.packs.state import record_applied
     from sigil_scan.packs.verify import verify_pack_bytes
 
@@ -87,10 +102,12 @@ def apply_packs(library: Any, *, explicit: list[Path], packs_dir: Path, trust: T
         outcomes.append(outcome)
         try:
             pack = verify_pack_bytes(read_pack_file(path), trust=trust, state_db=state_db, now=now)
-            library, outcome.unknown_rubric_keys = overlay(library, pack, str(path))
+            if not is_explicit and path.name != f"{pack.name}{SUFFIX}":
+                raise PackRejected("manifest_invalid", f"installed as {path.name} but the pack is named {pack.name}")
+            candidate, outcome.unknown_rubric_keys = overlay(library, pack, str(path))
             if state_db is not None:
                 record_applied(state_db, kind="rule_pack", name=pack.name, sequence=pack.sequence, digest=pack.digest, key_id=pack.key_id, expires_at=pack.expires_at)
-            outcome.pack = pack
+            library, outcome.pack = candidate, pack
         except PackRejected as exc:
             outcome.rejection = exc
         except SigilError as exc:

@@ -42,7 +42,7 @@ def read_members(data: bytes) -> dict[str, bytes]:
                 if info is None:
                     break
                 name = info.name
-                if info.type not in _REGULAR:
+                if info.type not in _REGULAR or info.sparse is not None:
                     what = "link" if info.issym() or info.islnk() else "directory" if info.isdir() else "special file"
                     raise PackRejected("path_unsafe", f"member {name!r} is a {what}; only regular files may be in a pack")
                 why = path_problem(name)
@@ -77,7 +77,7 @@ def write_members(members: dict[str, bytes]) -> bytes:
     """Deterministic archive: fixed order (manifest, signature, then sorted), mtime 0, root owner."""
     order = [n for n in (MANIFEST, SIGNATURE) if n in members] + sorted(n for n in members if n not in (MANIFEST, SIGNATURE))
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:", format=tarfile.USTAR_FORMAT) as tar:
+    with tarfile.open(fileobj=out, mode="w:", format=tarfile.PAX_FORMAT) as tar:
         for name in order:
             info = tarfile.TarInfo(name)
             info.size = len(members[name])

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sigil_scan.errors import SigilError
+from sigil_scan.packs.state import Applied
 from sigil_scan.packs.trust import TrustStore
 from sigil_scan.packs.verify import VerifiedPack
 
@@ -72,8 +73,25 @@ def _locked(packs_dir: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+def _signed_sequence(data: bytes, trust: TrustStore, now: float | None) -> Applied | None:
+    """The installed pack's sequence, if its signature still verifies (else it proves nothing)."""
+    from sigil_scan.packs import PackRejected
+    from sigil_scan.packs.archive import read_members
+    from sigil_scan.packs.canonical import digest, now_or
+    from sigil_scan.packs.manifest import MANIFEST, SIGNATURE
+    from sigil_scan.packs.verify import authenticate, parse_payload
+
+    try:
+        members = read_members(data)
+        authenticate(members[MANIFEST], members.get(SIGNATURE, b""), kind="rule_pack", trust=trust, now=now_or(now))
+        doc = parse_payload(members[MANIFEST], "rule_pack")
+    except PackRejected:
+        return None
+    return Applied(doc["sequence"], digest(members[MANIFEST]), "", doc["expires_at"], "")
+
+
 def install_pack(data: bytes, *, trust: TrustStore, state_db: Path | None, packs_dir: Path, now: float | None = None) -> VerifiedPack:
-    from sigil_scan.packs.state import record_applied
+    from sigil_scan.packs.state import check_sequence, record_applied
     from sigil_scan.packs.verify import verify_pack_bytes
 
     with _locked(packs_dir):
@@ -83,6 +101,8 @@ def install_pack(data: bytes, *, trust: TrustStore, state_db: Path | None, packs
             previous: bytes | None = target.read_bytes()
         except OSError:
             previous = None
+        if previous is not None:  # also without a state db: never go below the installed pack
+            check_sequence(_signed_sequence(previous, trust, now), name=pack.name, sequence=pack.sequence, digest=pack.digest)
         _atomic_write(target, data)
         if state_db is not None:
             try:

@@ -49,6 +49,10 @@ def path_problem(path: str) -> str | None:
     return None
 
 
+def valid_name(name: object) -> bool:
+    return isinstance(name, str) and bool(_NAME.match(name))
+
+
 def schema_for(path: str) -> str:
     return "rubric" if path == RUBRIC else {"rules": "rule", "patterns": "patterns", "surfaces": "surfaces"}[path.split("/")[0]]
 

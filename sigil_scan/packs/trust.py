@@ -48,6 +48,8 @@ class TrustStore:
         from sigil_scan.packs.canonical import format_ts
 
         key = self.keys.get(key_id)
+        if key is None and not self.keys and self.source is None:
+            raise PackRejected("key_unknown", f"signing key {key_id!r}: no trust store (--trust FILE or ~/.config/sigil-scan/trust.yaml)")
         if key is None:
             raise PackRejected("key_unknown", f"signing key {key_id!r} is not in the trust store")
         if kind not in key.scopes:
@@ -109,7 +111,7 @@ def load_trust(path: Path) -> TrustStore:
     if len(raw) > MAX_TRUST_BYTES:
         raise SigilError(f"{path}: trust store larger than {MAX_TRUST_BYTES} bytes")
     try:
-        doc = load_yaml(raw) if raw.strip() else {"keys": []}
+        doc = load_yaml(raw, use_cache=False) if raw.strip() else {"keys": []}
     except Exception as exc:  # yaml.YAMLError
         raise SigilError(f"{path}: invalid trust store: {exc}") from None
     store = parse_trust(doc, str(path))

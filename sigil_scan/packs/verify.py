@@ -58,7 +58,7 @@ def authenticate(payload: bytes, signature: bytes, *, kind: str, trust: TrustSto
         if not isinstance(key_id, str):
             raise ValueError("key_id is not a string")
         sig = unb64(block["sig"], 64)
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError) as exc:
         raise PackRejected("signature_invalid", f"malformed signature: {exc}") from None
     key = trust.check(key_id, kind=kind, now=now)
     if not verify_signature(key.public_key, SIGNING_PREFIX + payload, sig):
@@ -73,8 +73,8 @@ def parse_payload(payload: bytes, kind: str) -> dict[str, Any]:
 
     try:
         doc = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PackRejected("manifest_invalid", f"the manifest is not JSON: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise PackRejected("manifest_invalid", f"the manifest is not JSON: {type(exc).__name__}") from None
     if not isinstance(doc, dict) or canonical_bytes(doc) != payload:
         raise PackRejected("manifest_invalid", "the manifest is not in canonical form")
     return validate_payload(doc, kind)
@@ -114,22 +114,20 @@ def check_files(manifest_files: dict[str, Any], members: dict[str, bytes]) -> di
     return files
 
 
-def _no_aliases(doc: Any, where: str) -> None:
-    """A YAML alias makes a shared node; a signed 'billion laughs' would make validation walk
-    it exponentially. Packs never need anchors, so any shared container is refused."""
-    seen: set[int] = set()
+def _bounded(doc: Any, where: str) -> None:
+    """Walk the document as a consumer would, aliases expanded, within a node budget: a signed
+    'billion laughs' (or a recursive alias) is refused instead of hanging schema validation."""
     stack = [doc]
     budget = MAX_YAML_NODES
     while stack:
         node = stack.pop()
         budget -= 1
         if budget < 0:
-            raise PackRejected("rules_invalid", f"{where}: more than {MAX_YAML_NODES} YAML nodes")
-        if isinstance(node, (dict, list)):
-            if id(node) in seen:
-                raise PackRejected("rules_invalid", f"{where}: YAML anchors/aliases are not allowed in packs")
-            seen.add(id(node))
-            stack.extend(node.values() if isinstance(node, dict) else node)
+            raise PackRejected("rules_invalid", f"{where}: more than {MAX_YAML_NODES} YAML nodes once aliases are expanded")
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def check_rules(files: dict[str, bytes]) -> None:
@@ -140,14 +138,16 @@ def check_rules(files: dict[str, bytes]) -> None:
 
     for path in sorted(files):
         try:
-            doc = load_yaml(files[path])
+            doc = load_yaml(files[path], use_cache=False)  # no JSON cache: it would expand aliases
         except Exception as exc:  # yaml.YAMLError and decoding errors
             raise PackRejected("rules_invalid", f"{path}: invalid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
-        _no_aliases(doc, path)
+        _bounded(doc, path)
         try:
             validate(doc, schema_for(path), Path(path))
         except SigilError as exc:
             raise PackRejected("rules_invalid", str(exc)) from None
+        except RecursionError:
+            raise PackRejected("rules_invalid", f"{path}: nested too deeply") from None
 
 
 def verify_pack_bytes(data: bytes, *, trust: TrustStore, state_db: Path | None, now: float | None = None) -> VerifiedPack:
@@ -194,7 +194,7 @@ def read_envelope(data: bytes) -> tuple[bytes, bytes]:
         if not isinstance(envelope, dict) or envelope.get("format") != "sigil-signed/1":
             raise ValueError("not a sigil-signed/1 envelope")
         payload = unb64(envelope["payload"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError) as exc:
         raise PackRejected("manifest_invalid", f"not a signed document: {exc}") from None
     signature = envelope.get("signature")
     if not isinstance(signature, dict):
@@ -220,10 +220,10 @@ def verify_signed_document(data: bytes, *, kind: str, trust: TrustStore, state_d
     check_sequence(last_applied(state_db, kind=kind, name=doc["name"]), name=doc["name"], sequence=doc["sequence"], digest=doc_digest)
     if kind == "policy":
         try:
-            policy = load_yaml(doc["policy"])
+            policy = load_yaml(doc["policy"], use_cache=False)
         except Exception:  # yaml.YAMLError
             policy = None
         if not isinstance(policy, dict):
             raise PackRejected("manifest_invalid", "the signed policy is not a YAML mapping")
-        _no_aliases(policy, "policy")
+        _bounded(policy, "policy")
     return {**doc, "key_id": key_id, "digest": doc_digest}

@@ -8,8 +8,8 @@ from typing import Any
 import yaml as pyyaml
 
 from sigil_scan.model import Document, Position
-from sigil_scan.parsers.base import ParseError
-from sigil_scan.yamlload import SafeLoader
+from sigil_scan.parsers.base import LineIndex, ParseError
+from sigil_scan.yamlload import safe_loader
 
 MAX_EXPANDED_NODES = 200_000  # a config is thousands of nodes; aliases must not multiply that
 
@@ -63,8 +63,12 @@ def _key_values(node: pyyaml.Node) -> list[Any]:
     return keys
 
 
-def _index(root: pyyaml.Node | None) -> dict[tuple[str | int, ...], tuple[int, int]]:
+def _index(root: pyyaml.Node | None, text: str) -> dict[tuple[str | int, ...], tuple[int, int]]:
     """Key path -> (line, column) of its key (mapping) or item (sequence), in document order.
+
+    Lines are counted in newlines from the mark's character offset, not taken from the mark: YAML
+    also breaks lines at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR, which editors and GitHub do
+    not, so a few of those in a value would otherwise move every later finding down.
 
     Later duplicate keys overwrite earlier ones, as the loader keeps the last value; keys merged
     in with `<<` only fill gaps. Aliases are walked under every path that uses them: the tree was
@@ -73,7 +77,8 @@ def _index(root: pyyaml.Node | None) -> dict[tuple[str | int, ...], tuple[int, i
     table: dict[tuple[str | int, ...], tuple[int, int]] = {}
     if root is None:
         return table
-    table[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
+    lines = LineIndex(text)
+    table[()] = lines.position(root.start_mark.index)
     # (node, path, weak): weak entries come from a merge and never replace an explicit key
     stack: list[tuple[pyyaml.Node, tuple[str | int, ...], bool]] = [(root, (), False)]
     while stack:
@@ -85,7 +90,7 @@ def _index(root: pyyaml.Node | None) -> dict[tuple[str | int, ...], tuple[int, i
                     merged = value_node.value if isinstance(value_node, pyyaml.SequenceNode) else [value_node]
                     todo.extend((m, path, True) for m in merged)
                     continue
-                where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                where = lines.position(key_node.start_mark.index)
                 for key in _key_values(key_node):
                     child = (*path, key)
                     if weak:
@@ -96,14 +101,14 @@ def _index(root: pyyaml.Node | None) -> dict[tuple[str | int, ...], tuple[int, i
         elif isinstance(node, pyyaml.SequenceNode):
             for i, item in enumerate(node.value):
                 child = (*path, i)
-                table[child] = (item.start_mark.line + 1, item.start_mark.column + 1)
+                table[child] = lines.position(item.start_mark.index)
                 todo.append((item, child, weak))
         stack.extend(reversed(todo))  # popped in document order
     return table
 
 
 def parse_yaml(path: Path, text: str) -> Document:
-    loader = SafeLoader(text)
+    loader = safe_loader()(text)
     try:
         root = loader.get_single_node()
         if root is not None:
@@ -121,7 +126,7 @@ def parse_yaml(path: Path, text: str) -> Document:
     def locate(key_path: tuple[str | int, ...]) -> Position | None:
         nonlocal table
         if table is None:
-            table = _index(root)
+            table = _index(root, text)
         for cut in range(len(key_path), -1, -1):
             hit = table.get(tuple(key_path[:cut]))
             if hit is not None:

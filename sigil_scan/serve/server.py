@@ -9,6 +9,7 @@ import os
 import socket
 import ssl
 import sys
+import threading
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -19,6 +20,7 @@ from sigil_scan.serve.store import Store
 
 HANDSHAKE_TIMEOUT = 10.0
 MAX_PACK_BYTES = 64 * 1024 * 1024
+MAX_CONNECTIONS = 128
 
 
 def server_context(config: ServeConfig) -> ssl.SSLContext:
@@ -60,9 +62,11 @@ def identity_of(sock: ssl.SSLSocket) -> str:
 class Receiver(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # listen backlog: the stdlib's 5 drops SYNs under any burst
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.tls = server_context(config)
         self.store = Store(config.db)
         try:
@@ -70,6 +74,24 @@ class Receiver(ThreadingHTTPServer):
         except OSError as exc:
             self.store.close()
             raise SigilError(f"serve: cannot listen on {config.bind}:{config.port}: {exc.strerror or exc}") from exc
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # one thread per connection, but never more than MAX_CONNECTIONS: a flood of idle
+        # connections is refused at the door instead of exhausting threads
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         request.settimeout(HANDSHAKE_TIMEOUT)

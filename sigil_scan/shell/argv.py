@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
-from .compile import Compiled, Matcher
+from .compile import Compiled, Matcher, Wrapper
 from .lexer import Word
 
 
 def program_name(word: Word) -> str:
-    """`/usr/bin/rm`, `\\rm`, `"rm"`, `RM.EXE` (Windows) all name `rm`'s basename as written."""
+    """`/usr/bin/rm`, `\\rm`, `"rm"` and `C:\\bin\\rm.exe` all name `rm` (case is kept)."""
     name = word.value.rsplit("/", 1)[-1]
     if "\\" in name:  # Windows path
         name = name.rsplit("\\", 1)[-1]
@@ -25,13 +26,22 @@ class Argv:
     short: frozenset[str]  # letters of single-dash bundles: -rf -> {r, f}
     long: frozenset[str]  # whole option words and their `--x=` heads
     operands: list[Word]  # non-option words (values of known value options excluded)
+    # Re-readings with a pattern's value options (git's -C/-c): many git patterns share one.
+    variants: dict[frozenset[str], Argv] = field(default_factory=dict)
 
     @property
     def values(self) -> list[str]:
         return [w.value for w in self.words[1:]]
 
+    def with_options(self, value_options: frozenset[str]) -> Argv:
+        found = self.variants.get(value_options)
+        if found is None:
+            found = self.variants[value_options] = read_argv(self.words, value_options)
+        return found
+
 
 def read_argv(words: list[Word], value_options: frozenset[str] = frozenset()) -> Argv:
+    """Split a command into flags and operands; `value_options` take the next word as value."""
     short: set[str] = set()
     long: set[str] = set()
     operands: list[Word] = []
@@ -59,6 +69,7 @@ def read_argv(words: list[Word], value_options: frozenset[str] = frozenset()) ->
 
 
 def has_flag(argv: Argv, flags: tuple[frozenset[str], frozenset[str]]) -> bool:
+    """Any of the (short letters, long forms) flags is present."""
     short, long_ = flags
     return bool(short & argv.short) or bool(long_ & argv.long)
 
@@ -66,7 +77,7 @@ def has_flag(argv: Argv, flags: tuple[frozenset[str], frozenset[str]]) -> bool:
 def matches(m: Matcher, argv: Argv) -> bool:
     """Whether every condition of `m` holds for this command (the program already matched)."""
     if m.value_options:
-        argv = read_argv(argv.words, m.value_options)
+        argv = argv.with_options(m.value_options)
     operands = argv.operands
     if m.subcommands:
         if not operands or operands[0].value not in m.subcommands:
@@ -87,6 +98,7 @@ def matches(m: Matcher, argv: Argv) -> bool:
 
 
 def target_of(c: Compiled, value: str) -> str:
+    """The target class of one operand: the first `targets` entry of shell.yaml it matches."""
     for tid, exact, rx in c.targets:
         if value in exact or (rx is not None and rx.search(value)):
             return tid
@@ -94,6 +106,7 @@ def target_of(c: Compiled, value: str) -> str:
 
 
 def worst_target(c: Compiled, values: list[str]) -> str | None:
+    """The most severe target class among operands (earliest in shell.yaml), or None."""
     best: str | None = None
     rank = c.target_rank
     for v in values:
@@ -132,21 +145,8 @@ def option_values(argv: Argv, flags: list[str]) -> list[str]:
     return out
 
 
-def option_words(argv: Argv, flags: list[str]) -> list[Word]:
-    """Like option_values but returns the value Words (keeps substitution info)."""
-    out: list[Word] = []
-    words = argv.words
-    flagset = set(flags)
-    for i in range(1, len(words) - 1):
-        if words[i].value in flagset:
-            out.append(words[i + 1])
-    for w in words[1:]:
-        if w.value.startswith("-") and "=" in w.value and w.value.split("=", 1)[0] in flagset:
-            out.append(w)
-    return out
-
-
 def find_operands(argv: Argv) -> list[str]:
+    """The start paths of `find` (the words before its first expression)."""
     out: list[str] = []
     for w in argv.words[1:]:
         v = w.value
@@ -158,24 +158,36 @@ def find_operands(argv: Argv) -> list[str]:
     return out
 
 
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def unwrap_once(words: list[Word], w: Wrapper) -> tuple[list[Word], list[Word]]:
+    """Split `sudo -u x env A=1 cmd …` after one wrapper: (the wrapped command, `A=1` words).
+    The command is empty when the wrapper runs nothing (`sudo -l`, a bare `env`)."""
+    i, skip = 1, w.skip_positionals
+    assigns: list[Word] = []
+    while i < len(words):
+        v = words[i].value
+        if v in w.stop_options:
+            return [], assigns
+        if v.startswith("-") and len(v) > 1:
+            i += 2 if v in w.value_options else 1
+        elif _ASSIGNMENT.match(v):
+            assigns.append(words[i])
+            i += 1
+        elif skip:
+            skip -= 1
+            i += 1
+        else:
+            break
+    return words[i:], assigns
+
+
 def effective(words: list[Word], c: Compiled) -> list[Word]:
     """The command after wrappers (`sudo -u x env A=1 curl …` -> `curl …`)."""
-    for _ in range(8):
-        if not words:
-            return words
-        w = c.wrappers.get(program_name(words[0]))
+    for _ in range(16):
+        w = c.wrappers.get(program_name(words[0])) if words else None
         if w is None:
             return words
-        i = 1
-        while i < len(words):
-            v = words[i].value
-            if v in w.stop_options:
-                return []
-            if v.startswith("-") and len(v) > 1:
-                i += 2 if v in w.value_options else 1
-            elif "=" in v and not v.startswith("="):
-                i += 1
-            else:
-                break
-        words = words[i + w.skip_positionals:]
+        words = unwrap_once(words, w)[0]
     return words

@@ -97,6 +97,7 @@ class Compiled:
     shells: frozenset[str] = frozenset({"sh", "bash"})
     shell_payload_flags: tuple[frozenset[str], frozenset[str]] = (frozenset("c"), frozenset())
     shell_value_options: frozenset[str] = frozenset()
+    shell_user_operand: frozenset[str] = frozenset()
     interpreters: list[Interpreter] = field(default_factory=list)
     evaluators: frozenset[str] = frozenset({"eval"})
     sourcers: frozenset[str] = frozenset({"source", "."})
@@ -179,6 +180,7 @@ def _grammar(c: Compiled, doc: dict[str, Any]) -> None:
     c.shells = frozenset(shells.get("programs", c.shells))
     c.shell_payload_flags = _flag_set(shells.get("payload_flags", ["-c"]))
     c.shell_value_options = frozenset(shells.get("value_options", ()))
+    c.shell_user_operand = frozenset(shells.get("user_operand", ()))
     for it in doc.get("interpreters", ()):
         progs = [str(p) for p in it.get("programs", ())]
         globs = tuple(p for p in progs if "*" in p)
@@ -231,6 +233,7 @@ def _category(c: Compiled, doc: dict[str, Any], stem: str) -> None:
 
 
 def compile_patterns(patterns: dict[str, Any]) -> Compiled:
+    """Build matchers from every `kind: shell` / `kind: shell-grammar` document."""
     c = Compiled()
     for stem, doc in sorted(patterns.items()):
         if not isinstance(doc, dict):
@@ -239,7 +242,7 @@ def compile_patterns(patterns: dict[str, Any]) -> Compiled:
             _grammar(c, doc)
         elif doc.get("kind") == "shell":
             _category(c, doc, stem)
-    for name in ("endpoints", "secret_names", "sensitive_paths"):
+    for name in ("endpoints", "secret_names", "sensitive_paths", "auth_headers"):
         c.regexes[name] = _alt(c.lists.get(name, []))
     c.interesting = (c.shells | c.evaluators | c.sourcers | frozenset(c.wrappers)
                      | frozenset(c.writers) | c.removers | frozenset(c.lists.get("env_dumpers", []))

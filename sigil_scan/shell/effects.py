@@ -26,6 +26,7 @@ def strip_dot(path: str) -> str:
 
 
 def assignment(w: Walker, word: Word, cmd: SimpleCommand) -> None:
+    """`NAME=value` (prefix, `export`, `env`) against the `assignments` rules."""
     name, _, value = word.value.partition("=")
     for pid, cat, name_rx, value_rx in w.c.assignments:
         if name_rx.search(name) and value_rx.search(value):
@@ -33,6 +34,7 @@ def assignment(w: Walker, word: Word, cmd: SimpleCommand) -> None:
 
 
 def redirects(w: Walker, cmd: SimpleCommand) -> None:
+    """Redirections: writes, truncations and /dev/tcp sockets."""
     for r in cmd.redirects:
         if r.target is None or r.heredoc is not None:
             continue
@@ -46,12 +48,14 @@ def redirects(w: Walker, cmd: SimpleCommand) -> None:
 
 
 def path_rules(w: Walker, rules: list[PathRule], path: str, cmd: SimpleCommand) -> None:
+    """Record a hit for every rule whose path pattern matches."""
     for rule in rules:
         if rule.regex.search(path):
             w.hit(rule.category, rule.id, snippet_of(cmd), rule.target_value, cmd.line)
 
 
 def files(w: Walker, argv: Argv, cmd: SimpleCommand) -> None:
+    """Files a program writes or removes through its operands (tee, cp, sed -i, rm, dd)."""
     prog, ops = argv.program, [x.value for x in argv.operands]
     mode = w.c.writers.get(prog)
     if prog == "dd":
@@ -75,6 +79,7 @@ def files(w: Walker, argv: Argv, cmd: SimpleCommand) -> None:
 
 
 def fetch_then_run(w: Walker, argv: Argv, cmd: SimpleCommand) -> None:
+    """Remember files a downloader writes; flag running one of them later."""
     for m in w.c.role("fetcher", argv.program):
         if m.output_options:
             for v in option_values(argv, sorted(m.output_options)):

@@ -19,11 +19,12 @@ if TYPE_CHECKING:
     from .walker import Walker
 
 _REMOTE = re.compile(r"^([^@/\s:]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?![\\/]{2})")  # user@host:path
+_VAR_LABEL = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?[^/\s]*\.[A-Za-z0-9-]+\.")
 _VAR_NAMES = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
-_STDIN_SENDERS = frozenset({"raw-socket", "tls-client"})
 
 
 def check(w: Walker, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleCommand]) -> None:
+    """All exfiltration shapes for one simple command (with the pipeline stages before it)."""
     c = w.c
     prog = argv.program
     network = bool(c.role("network", prog)) or bool(c.role("sender", prog))
@@ -33,21 +34,20 @@ def check(w: Walker, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleComman
             w.structure("known-endpoint", cmd)
         senders = [m for m in c.role("sender", prog) if matches(m, argv)]
         if senders:
-            _sender(w, argv, cmd, upstream, {m.id for m in senders})
+            _sender(w, argv, cmd, upstream)
         elif _secret_words(w, argv.words[1:]):
             w.structure("send-substitution", cmd, "secrets")
     if c.role("remote_copy", prog):
         _remote_copy(w, argv, cmd)
-    if c.role("dns", prog) and any(x.expands for x in argv.operands):
-        w.structure("dns-exfil", cmd)
+    if c.role("dns", prog) and any(x.subs or _VAR_LABEL.search(x.value) for x in argv.operands):
+        w.structure("dns-exfil", cmd)  # data as a label of the name looked up: $(…).evil.tld
 
 
-def _sender(w: Walker, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleCommand],
-            ids: set[str]) -> None:
+def _sender(w: Walker, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleCommand]) -> None:
     lists = w.c.lists
     data = option_values(argv, lists.get("data_flags", []))
     files = set(option_values(argv, lists.get("file_flags", [])))
-    reads_stdin = bool(ids & _STDIN_SENDERS)
+    reads_stdin = argv.program in lists.get("stdin_senders", [])
     for value in data:
         path = None
         if value in files:
@@ -64,7 +64,7 @@ def _sender(w: Walker, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleComm
     if what:
         w.structure("send-substitution", cmd, what)
     for r in cmd.redirects:
-        if r.op == "<" and r.target is not None and (reads_stdin or "curl-data" not in ids):
+        if r.op == "<" and r.target is not None and reads_stdin:
             w.structure("redirect-to-sender", cmd, _file_kind(w, r.target.value))
     if reads_stdin and upstream:
         kinds = [k for up in upstream if (k := _reader_kind(w, up.words))]
@@ -104,17 +104,32 @@ def _reader_kind(w: Walker, words: list[Word]) -> str | None:
 def _secret_words(w: Walker, words: list[Word]) -> str | None:
     """Substitutions reading secrets/env, or secret-named variables, in a request's words."""
     names = w.c.regexes.get("secret_names")
+    auth = w.c.regexes.get("auth_headers")
+    credential_flags = set(w.c.lists.get("credential_flags", []))
     kinds: list[str] = []
-    for word in words:
+    for i, word in enumerate(words):
+        # A token in its own auth header / --user goes where it is meant to; a secret in any
+        # other header, the URL or the body is carried off. Substitutions are checked anyway.
+        flag = words[i - 1].value if i else ""
+        is_credential = _is_flag(flag, credential_flags) or (
+            _is_flag(flag, {"-H", "--header"}) and auth is not None and auth.search(word.value))
         if word.subs:
             kind = _subs_kind(w, word.subs)
             if kind:
                 kinds.append(kind)
-        if names is not None and word.expands:
+        if names is not None and word.expands and not is_credential:
             for name in _VAR_NAMES.findall(word.value):
                 if names.search(name):
                     kinds.append("secrets")
     return _worst(kinds) if kinds else None
+
+
+def _is_flag(word: str, flags: set[str]) -> bool:
+    """`word` is one of `flags`, or a short-option bundle ending in one (`-sH` for `-H`)."""
+    if word in flags:
+        return True
+    return (len(word) > 2 and word[0] == "-" and word[1] != "-" and word[1:].isalpha()
+            and f"-{word[-1]}" in flags)
 
 
 def _subs_kind(w: Walker, subs: Sequence[Sub], depth: int = 0) -> str | None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 _LITERAL = re.compile(
     r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|`(?:\\.|[^`\\])*`')
 _ESCAPES = re.compile(r"\\(.)")
-_COMMENT_LINE = {"python": ("#",), "node": ("//", "/*", "*")}
+_COMMENT_LINE = {"python": ("#",), "node": ("//", "/*", "*"), "perl": ("#",), "ruby": ("#",)}
 _SPAN = 2000  # how far past a call's "(" its arguments are searched
 
 
@@ -62,6 +62,7 @@ def call_args(text: str, start: int) -> tuple[str, list[str], bool]:
 
 
 def analyse_code(w: Walker, text: str, language: str, line: int, depth: int) -> None:
+    """Record code-rule hits and analyse the shell strings of shell calls in `text`."""
     comments = _COMMENT_LINE.get(language, ())
     for rule in w.c.code:
         if language not in rule.languages:

@@ -110,7 +110,8 @@ class Lexer:
                     self._heredoc_delim(word)
                 continue
             if kind == "nl":
-                out.append(Op("\n", self.line))
+                if not out or not isinstance(out[-1], Op) or out[-1].op != "\n":
+                    out.append(Op("\n", self.line))  # blank and comment lines add nothing
                 self.i = m.end()  # type: ignore[union-attr]
                 self.line += 1
                 if self._pending:

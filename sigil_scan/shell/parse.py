@@ -70,11 +70,11 @@ class _Parser:
         self.braces = 0
 
     def end_cmd(self) -> None:
-        if not self.cmd.empty():
+        if not self.cmd.empty():  # an empty command is reused: most ends are blank lines
             if self.functions:
                 self.cmd.function = self.functions[-1][0]
             self.pipe.append(self.cmd)
-        self.cmd = SimpleCommand()
+            self.cmd = SimpleCommand()
 
     def end_pipe(self) -> None:
         self.end_cmd()
@@ -84,11 +84,14 @@ class _Parser:
 
     def run(self) -> list[Pipeline]:
         toks = self.toks
-        while self.i < len(toks):
+        n = len(toks)
+        while self.i < n:
             tok = toks[self.i]
             self.i += 1
             if isinstance(tok, Op):
                 self.op(tok)
+            elif self.cmd.words and not self.case_mode:
+                self.cmd.words.append(tok)  # an argument: the common case, no keyword checks
             else:
                 self.word(tok)
         self.end_pipe()
@@ -227,6 +230,7 @@ def parse(tokens: list[Token]) -> list[Pipeline]:
 
 
 def snippet_of(cmd: SimpleCommand, words: list[Word] | None = None) -> str:
+    """The command as written, on one line, at most 120 characters."""
     parts = [w.raw for w in cmd.assigns] + [w.raw for w in (words or cmd.words)]
     for r in cmd.redirects:
         parts.append(r.op + (r.target.raw if r.target is not None else ""))

@@ -16,6 +16,14 @@ _TWO_WORD_RUNNERS = {"uv": "run", "bun": "run", "deno": "run", "poetry": "run", 
 _SCRIPT_EXT = (".sh", ".bash", ".zsh", ".py", ".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
 _OPTS_WITH_VALUE = frozenset({"--with", "--python", "-p", "--project", "--directory",
                               "--env-file", "-o", "-O", "--rcfile", "--init-file"})
+_SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
+_SHELL_INLINE = frozenset({"-c", "--command"})
+_PY_INLINE = frozenset({"-c", "-m"})
+_JS_INLINE = frozenset({"-e", "--eval", "-p", "--print"})
+# Options that mean "the code is inline", per runner: then there is no script file to read.
+_INLINE_CODE = {"python": _PY_INLINE, "python3": _PY_INLINE, "python2": _PY_INLINE,
+                "pypy3": _PY_INLINE, "node": _JS_INLINE, "nodejs": _JS_INLINE, "bun": _JS_INLINE,
+                "deno": _JS_INLINE, "tsx": _JS_INLINE, "ts-node": _JS_INLINE}
 _PROJECT_VARS = ("$CLAUDE_PROJECT_DIR", "${CLAUDE_PROJECT_DIR}")
 _HOME_VARS = ("$HOME", "${HOME}")
 
@@ -43,7 +51,12 @@ def resolve_script_path(command: str, *, project_dir: Path | None,
         i, via_runner = 1, True
     if via_runner:
         while i < len(words) and words[i].value.startswith("-") and words[i].value != "-":
-            i += 2 if words[i].value in _OPTS_WITH_VALUE else 1
+            opt = words[i].value
+            runner = "python" if name.startswith("python") else name
+            if opt in _INLINE_CODE.get(runner, _SHELL_INLINE) or (
+                    name in _SHELLS and opt[1:].isalpha() and opt[1:].islower() and "c" in opt):
+                return None  # `bash -lc '…'`, `python -m x`, `node -e '…'`: no script file
+            i += 2 if opt in _OPTS_WITH_VALUE else 1
     if i >= len(words):
         return None
     value = words[i].value

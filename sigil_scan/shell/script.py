@@ -24,7 +24,7 @@ MAX_FILES = 32
 _TEXT = frozenset(range(9, 14)) | frozenset(range(0x20, 0x7F))
 _EXT = {".sh": "shell", ".bash": "shell", ".zsh": "shell", ".ksh": "shell", ".py": "python",
         ".js": "node", ".mjs": "node", ".cjs": "node", ".ts": "node", ".mts": "node",
-        ".cts": "node"}
+        ".cts": "node", ".pl": "perl", ".rb": "ruby"}
 _SCRIPT_DIR = re.compile(
     r'\$\(\s*cd\s+"?\$\(\s*dirname\s+"?\$\{?(?:0|BASH_SOURCE(?:\[0\])?)\}?"?\s*\)"?'
     r'(?:\s*(?:&&|;)\s*pwd(?:\s+-P)?)?\s*\)'
@@ -42,6 +42,7 @@ class FileRead:
 
 
 def read_capped(path: Path) -> FileRead:
+    """Read a regular file without blocking, up to CAP bytes; say why not when it cannot."""
     try:
         st = os.stat(path)
     except OSError as exc:
@@ -82,20 +83,23 @@ def read_capped(path: Path) -> FileRead:
 
 
 def is_binary(head: bytes) -> bool:
-    """NUL, or more than 30% non-text bytes; valid UTF-8 (non-English comments) is text."""
+    """NUL, or more than 30% non-text bytes. In valid UTF-8 (comments in Chinese, emoji) the
+    multi-byte characters are text, so only control bytes count there."""
     if b"\0" in head:
         return True
+    limit = len(head) * 3
     try:
         head.decode("utf-8")
-        return False
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 3 and exc.reason.startswith("unexpected end"):
-            return False  # a multi-byte character cut by the 1024-byte window
-    odd = sum(1 for b in head if b not in _TEXT)
-    return odd * 10 > len(head) * 3
+        utf8 = True
+    except UnicodeDecodeError as exc:  # a character cut by the 1024-byte window is still UTF-8
+        utf8 = exc.start >= len(head) - 3 and exc.reason.startswith("unexpected end")
+    if utf8:
+        return sum(1 for b in head if b < 0x80 and b not in _TEXT) * 10 > limit
+    return sum(1 for b in head if b not in _TEXT) * 10 > limit
 
 
 def language_of(path: Path, text: str) -> str:
+    """shell, python, node, … from the shebang (through `env -S`), else the extension."""
     if text.startswith("#!"):
         words = text[2:].split("\n", 1)[0].split()
         names = [w.rsplit("/", 1)[-1] for w in words]
@@ -104,9 +108,9 @@ def language_of(path: Path, text: str) -> str:
         name = names[0] if names else ""
         if name in ("sh", "bash", "zsh", "dash", "ksh", "mksh", "ash"):
             return "shell"
-        if name.startswith(("python", "pypy")):
+        if name.startswith(("python", "pypy")) or name in ("uv", "pipx"):  # uv run --script
             return "python"
-        if name in ("node", "nodejs", "bun", "deno", "tsx", "ts-node"):
+        if name in ("node", "nodejs", "bun", "deno", "tsx", "ts-node", "npx", "bunx"):
             return "node"
         if name:
             return name
@@ -140,7 +144,7 @@ def analyse_file(state: ScriptState, path: Path, chain: tuple[str, ...], depth: 
     language = language_of(path, text)
     chain = chain + (str(path),)
     walker = Walker(state.compiled)
-    if language not in ("shell", "python", "node"):
+    if language != "shell" and all(i.language != language for i in state.compiled.interpreters):
         return f"unsupported interpreter: {language}"
     try:
         if language == "shell":

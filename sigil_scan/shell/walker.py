@@ -21,9 +21,10 @@ from .argv import (
     matches,
     program_name,
     read_argv,
+    unwrap_once,
     worst_target,
 )
-from .compile import Compiled, Matcher, Wrapper
+from .compile import Compiled, Matcher
 from .effects import strip_dot
 from .lexer import Sub, Token, Word, lex
 from .parse import Pipeline, SimpleCommand, parse, snippet_of
@@ -123,6 +124,8 @@ class Walker:
     def simple(self, words: list[Word], cmd: SimpleCommand, upstream: list[SimpleCommand],
                depth: int, *, from_stdin: bool, find_paths: list[str] | None = None,
                hops: int = 0) -> None:
+        """Classify one simple command (`words`), then what it runs: wrapped commands,
+        payloads, scripts, stdin code, files it writes, data it sends."""
         c = self.c
         if hops > MAX_HOPS:
             self.too_deep(snippet_of(cmd, words), cmd.line)
@@ -142,7 +145,9 @@ class Walker:
                     self.hit(m.category, m.id, snippet_of(cmd, words), target, cmd.line)
         wrapper = c.wrappers.get(prog)
         if wrapper is not None:
-            inner = self.unwrap(words, wrapper, cmd)
+            inner, assigns = unwrap_once(words, wrapper)
+            for a in assigns:  # env VAR=value cmd
+                effects.assignment(self, a, cmd)
             if len(inner) == 1 and " " in inner[0].value:  # watch 'cmd args': one string
                 self.source_text(inner[0].value, inner[0].line, depth + 1)
             elif inner:
@@ -177,6 +182,7 @@ class Walker:
 
     def target_for(self, m: Matcher, argv: Argv, from_stdin: bool,
                    find_paths: list[str] | None) -> str | None:
+        """What a matched command acts on, per the pattern's `target` mode."""
         if m.target_value is not None:
             return m.target_value
         if m.target == "find":
@@ -194,24 +200,6 @@ class Walker:
         if not values:
             return "stdin" if from_stdin else None
         return worst_target(self.c, values)
-
-    def unwrap(self, words: list[Word], w: Wrapper, cmd: SimpleCommand) -> list[Word]:
-        i, skip = 1, w.skip_positionals
-        while i < len(words):
-            v = words[i].value
-            if v in w.stop_options:
-                return []
-            if v.startswith("-") and len(v) > 1:
-                i += 2 if v in w.value_options else 1
-            elif "=" in v and re.match(r"[A-Za-z_][A-Za-z0-9_]*=", v):
-                effects.assignment(self, words[i], cmd)  # env VAR=value cmd
-                i += 1
-            elif skip:
-                skip -= 1
-                i += 1
-            else:
-                break
-        return words[i:]
 
     def find(self, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleCommand],
              depth: int, hops: int) -> None:
@@ -255,6 +243,9 @@ class Walker:
                 continue
             if v == "--":
                 i += 1
+                continue
+            if v != "-" and argv.program in self.c.shell_user_operand:
+                i += 1  # `su root -c …`: the operand is a user, options may follow it
                 continue
             if v != "-":
                 op = words[i]
@@ -356,6 +347,7 @@ class Walker:
             self.code(text, language, line, depth + 1)
 
     def roles_of(self, words: list[Word]) -> set[str]:
+        """Whether a command (after wrappers) is a downloader ("fetcher") or a "decoder"."""
         found: set[str] = set()
         inner = effective(words, self.c)
         if not inner:
@@ -367,6 +359,7 @@ class Walker:
         return found
 
     def sub_roles(self, subs: Sequence[Sub], depth: int = 0) -> set[str]:
+        """The roles of any command inside these substitutions (nested ones included)."""
         found: set[str] = set()
         for sub in subs:
             for pipe in parse(sub.tokens):

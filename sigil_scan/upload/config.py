@@ -138,6 +138,8 @@ def parse_config(data: Any, base: Path) -> UploadConfig:
     if not isinstance(url, str) or not url:
         raise SigilError("upload config: url is required")
     parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise SigilError("upload config: url must not carry credentials; use token: {file: ...} or {env: ...}")
     want = ("tls",) if sink == "syslog" else ("https",)
     if parts.scheme not in want or not parts.hostname:
         # plain http / plain TCP syslog would send posture data and tokens in clear text

@@ -44,9 +44,15 @@ def parse_lines(lines: list[bytes]) -> tuple[list[Item], list[tuple[str, Any, in
 
 class Uploader:
     def __init__(self, config: UploadConfig, *, log: Callable[[str], None], stop: threading.Event | None = None) -> None:
+        from sigil_scan.errors import SigilError
         from sigil_scan.locations import default_spool, state_dir
         from sigil_scan.spool import SpoolReader
+        from sigil_scan.upload.transport import TransportError, client_context
 
+        try:
+            client_context(config.tls)  # unreadable certificates are a config error: fail now, not retry forever
+        except TransportError as exc:
+            raise SigilError(f"upload config: {exc}") from exc
         self.config = config
         self.spool = config.spool or default_spool()
         self.reader = SpoolReader(self.spool, consumer=config.consumer)

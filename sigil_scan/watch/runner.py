@@ -82,6 +82,16 @@ def run_watch(req: Any) -> int:
     from sigil_scan.watch.sink import Sink
     from sigil_scan.watch.stats import RateLimiter, Stats
 
+    raw: queue.Queue[Any] = queue.Queue()
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop.set()
+        raw.put(None)  # wake the loop
+
+    # first thing: a SIGTERM during the initial scan must still end with a clean shutdown
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     cfg = WatchConfig.from_env()
     paths, home_mode, home = split_home(req.paths, req.home_flag)
     library = load_scan_library(req)
@@ -100,15 +110,6 @@ def run_watch(req: Any) -> int:
     state_path = req.state_db or default_state_db()
     db = StateDB(state_path)
     sink = Sink(req.spool, host_id=resolve_host_id(eff))
-    raw: queue.Queue[Any] = queue.Queue()
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        stop.set()
-        raw.put(None)  # wake the loop
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     watcher = Watcher(raw, poll=req.poll, poll_interval=cfg.poll_interval)
     stats = Stats(watcher.backend)
     planner = Planner(library, platform=platform, home=home, home_mode=home_mode, roots=roots, eff=eff)

@@ -52,8 +52,11 @@ class Sink:
             self.writer.append_many(events)  # one fsync for the batch (group commit)
             return
         out = "".join(json.dumps(e, separators=(",", ":"), ensure_ascii=False) + "\n" for e in events)
-        sys.stdout.write(out)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(out)
+            sys.stdout.flush()
+        except BrokenPipeError as exc:  # the reader went away: stop rather than lose events silently
+            raise SigilError("stdout was closed; use --spool for durable output") from exc
 
     def lag(self) -> tuple[int, int] | None:
         if self.reader is None:
