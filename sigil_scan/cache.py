@@ -15,11 +15,12 @@ SIGIL_NO_CACHE=1 turns it off.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 from pathlib import Path
 
 from blake3 import blake3
+
+from sigil_scan.fsutil import write_atomic
 
 FILE_NAME = "derived-v1.txt"
 MAX_BYTES = 4 * 1024 * 1024  # the bundled library needs ~0.3 MiB; beyond this, oldest lines go
@@ -108,16 +109,12 @@ def flush() -> None:
     total = sum(len(line) for line in lines)
     while lines and total > MAX_BYTES:  # oldest first: entries keep their insertion order
         total -= len(lines.pop(0))
-    tmp = directory / f".{FILE_NAME}.{os.getpid()}.tmp"
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8", errors="surrogatepass") as f:
-            f.writelines(lines)
-        os.replace(tmp, directory / FILE_NAME)
+        write_atomic(directory / FILE_NAME, "".join(lines).encode("utf-8", "surrogatepass"), mode=0o600)
         _dirty.clear()
     except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        pass
 
 
 def reset() -> None:

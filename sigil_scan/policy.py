@@ -269,7 +269,7 @@ def resolve_host_id(eff: Effective | None) -> str | None:
     except (OSError, ValueError):
         value = str(uuid.uuid4())
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(".host-uuid.tmp")
-        tmp.write_text(value)
-        os.replace(tmp, path)
+        from sigil_scan.fsutil import write_atomic
+
+        write_atomic(path, value.encode(), durable=True)
         return "u-" + value

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sigil_scan.errors import SigilError
+from sigil_scan.fsutil import fsync_dir, write_atomic
 
 SEGMENT_RE = re.compile(r"^events-(\d{20})\.jsonl$")
 _CONSUMER_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -46,19 +47,6 @@ def list_segments(directory: Path) -> list[tuple[int, str]]:
     out.sort()
     return out
 
-
-def fsync_dir(directory: Path) -> None:
-    # A rename or a new file is durable only once its directory entry is; not possible on Windows.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -413,16 +401,8 @@ class SpoolReader:
     def commit(self, cursor: Cursor) -> None:
         if not SEGMENT_RE.match(cursor.segment) or cursor.offset < 0:
             raise SigilError(f"spool: invalid cursor {cursor!r}")
-        tmp = self.checkpoint_path.with_name(self.checkpoint_path.name + ".tmp")
         data = json.dumps({"segment": cursor.segment, "offset": cursor.offset}).encode()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-        try:
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.checkpoint_path)
-        fsync_dir(self.directory)
+        write_atomic(self.checkpoint_path, data, mode=0o640, durable=True)
 
     def lag(self) -> tuple[int, int]:
         """(complete events, bytes) after the checkpoint."""

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = REPO / "docs" / "ci.md"
+DOCS = REPO / "README.md"
 _SKIP = {".git", ".hypothesis", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__", "build", "dist", "tests", "bench", ".venv", ".ci-venv"}
 
 
@@ -53,8 +53,8 @@ def source_copy(dest: Path, env: dict[str, str]) -> str:
 
 
 def doc_snippet(marker: str) -> str:
-    """The fenced block that follows `<!-- snippet: marker -->` in docs/ci.md (tested verbatim)."""
+    """The fenced block that follows `<!-- snippet: marker -->` in README.md (tested verbatim)."""
     text = DOCS.read_text(encoding="utf-8")
     match = re.search(rf"<!-- snippet: {re.escape(marker)} -->\s*```[a-z]*\n(.*?)```", text, re.DOTALL)
-    assert match, f"docs/ci.md has no snippet {marker!r}"
+    assert match, f"README.md has no snippet {marker!r}"
     return match.group(1)

@@ -165,5 +165,5 @@ def test_action_steps_run_locally(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ("format", "fail-on"))
 def test_input_defaults_match_docs(name: str) -> None:
     action = _action()
-    assert f"`{name}`" in (REPO / "docs" / "ci.md").read_text()
+    assert f"`{name}`" in (REPO / "README.md").read_text()
     assert action["inputs"][name]["default"] in ("text", "never")

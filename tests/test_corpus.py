@@ -1,7 +1,7 @@
 """The whole reviewed corpus (../shared/corpus) through the real scanner: no file may crash the
 scan or go unscanned, and per label kind recall and precision against labels.yaml stay at or
 above what we reach. Every disagreement we keep is listed here and explained in
-docs/coverage.md; a new one fails the test until it is fixed or explained.
+the README, section "Agent coverage"; a new one fails the test until it is fixed or explained.
 
 The table prints with `pytest -s tests/test_corpus.py` (or `python tests/corpus_eval.py`).
 """
@@ -13,7 +13,7 @@ from corpus_eval import CORPUS, label_map, labels, manifest, run, score, table
 
 pytestmark = pytest.mark.skipif(not (CORPUS / "labels.yaml").is_file(), reason="corpus not present")
 
-# disagreements with the reviewers' labels we keep, each explained in docs/coverage.md
+# disagreements with the reviewers' labels we keep, each explained in the README, section "Agent coverage"
 KEPT_MISSES = {
     ("sensitive_read_allowed", "claude/033-crmvere-settings-local.json"),
 }

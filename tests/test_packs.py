@@ -415,7 +415,7 @@ def test_pack_manifest_is_not_a_policy(good: bytes, trust: TrustStore) -> None:
 
 @pytest.fixture()
 def team(tmp_path: Path, run_sigil) -> dict[str, Path]:
-    """keygen -> a rules tree -> pack -> sign, as docs/packs.md shows."""
+    """keygen -> a rules tree -> pack -> sign, as the README ("Signed rule packs") shows."""
     base = tmp_path / "team"
     write(base / "rules-src", {k: v.decode() for k, v in FILES.items()})
     proc = run_sigil("keygen", str(base / "keys/acme-2026"), "--trust", str(base / "trust.yaml"))

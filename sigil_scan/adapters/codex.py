@@ -95,8 +95,10 @@ def exec_rules(document: Document, context: AdaptContext) -> list[Fact]:
     """`*.rules` (Starlark): each `prefix_rule(...)` call -> a standing_approval fact.
     `decision` defaults to allow; only the argument text up to the matching `)` is read."""
     text = document.text or ""
-    facts = []
+    facts: list[Fact] = []
     for m in _PREFIX_RULE.finditer(text):
+        if len(facts) >= MAX_RULES:  # a real rules file has tens of rules; bound hostile ones
+            break
         body = _call_body(text, m.end())
         pattern = _PATTERN.search(body)
         decision = _DECISION.search(body)
@@ -115,9 +117,13 @@ def exec_rules(document: Document, context: AdaptContext) -> list[Fact]:
     return facts
 
 
+MAX_RULES = 2_000
+MAX_CALL = 4_000  # characters of one prefix_rule(...) call that are read
+
+
 def _call_body(text: str, start: int) -> str:
     depth = 1
-    for i in range(start, min(len(text), start + 10_000)):
+    for i in range(start, min(len(text), start + MAX_CALL)):
         ch = text[i]
         if ch == "(":
             depth += 1
@@ -125,7 +131,7 @@ def _call_body(text: str, start: int) -> str:
             depth -= 1
             if depth == 0:
                 return text[start:i]
-    return text[start : start + 10_000]
+    return text[start : start + MAX_CALL]
 
 
 _REQUIREMENT_KEYS = (

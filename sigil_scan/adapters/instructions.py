@@ -77,7 +77,7 @@ def _frontmatter(text: str) -> tuple[dict[str, Any], int]:
     if not m or len(m.group(1)) > MAX_FRONTMATTER:
         return {}, 0
     try:
-        value = load_yaml(m.group(1).encode("utf-8", "replace"))
+        value = load_yaml(m.group(1).encode("utf-8", "replace"), use_cache=False)  # untrusted text: keep it out of the cache
     except Exception:  # a broken frontmatter is ignored by the agent too: no facts, no crash
         return {}, m.end()
     return (value if isinstance(value, dict) else {}), m.end()

@@ -36,10 +36,10 @@ def write_output(text: str, output: Path | None) -> None:
         buffer.write(data)
         buffer.flush()
         return
-    tmp = output.with_name(f".{output.name}.tmp")
+    from sigil_scan.fsutil import write_atomic
+
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, output)
+        write_atomic(output, data)
     except OSError as exc:
         raise SigilError(f"cannot write {output}: {exc.strerror or exc}") from exc
 

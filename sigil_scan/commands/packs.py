@@ -7,7 +7,6 @@ jsonschema are imported inside the commands only.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -34,10 +33,10 @@ def _when(value: str | None, default: float) -> float:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    from sigil_scan.fsutil import write_atomic
+
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_atomic(path, data)
     except OSError as exc:
         raise SigilError(f"cannot write {path}: {exc.strerror or exc}") from exc
 

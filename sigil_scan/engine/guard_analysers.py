@@ -235,8 +235,7 @@ def normalise_path(raw: str, home: Path | None) -> str:
     m = re.match(r"^//([a-zA-Z])/", path)
     if m:  # Claude's //c/Users/... form
         path = f"{m.group(1)}:/{path[4:]}"
-    elif path.startswith("//"):
-        path = path[1:]
+    path = re.sub(r"/{2,}", "/", path)
     if home is not None:
         h = str(home).replace("\\", "/").rstrip("/")
         if h and (path == h or path.startswith(h + "/")):
@@ -377,7 +376,9 @@ def dangerous_allow(value: Any, arg: Any, ctx: EvalContext) -> Result:
     first = _base(words[0])
     if _transient(words[0]):
         return {"command_prefix": redact(prefix), "why": "runs a script from a world-writable temporary directory"}
-    key = tuple([first, *(w.lower() for w in words[1:])])
+    # table entries are a few words long: only the first words can match (and a rule with
+    # thousands of words must not cost quadratic time)
+    key = tuple([first, *(w.lower() for w in words[1:8])])
     table, exact, any_prefix, inline_flags = _danger_table()
     for n in range(1, len(key) + 1):
         if key[:n] in any_prefix:

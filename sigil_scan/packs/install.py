@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sigil_scan.errors import SigilError
+from sigil_scan.fsutil import write_atomic
 from sigil_scan.packs.state import Applied
 from sigil_scan.packs.trust import TrustStore
 from sigil_scan.packs.verify import VerifiedPack
@@ -34,24 +35,10 @@ def installed_packs(packs_dir: Path) -> list[Path]:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_atomic(path, data, durable=True)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise SigilError(f"cannot install {path}: {exc.strerror or exc}") from exc
-    if os.name == "posix":  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 @contextlib.contextmanager

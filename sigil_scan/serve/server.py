@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import socket
 import ssl
 import sys
@@ -129,9 +128,9 @@ class Receiver(ThreadingHTTPServer):
     def write_port_file(self) -> None:
         if self.config.port_file is None:
             return
-        tmp = self.config.port_file.with_name(self.config.port_file.name + ".tmp")
-        tmp.write_text(str(self.server_address[1]))
-        os.replace(tmp, self.config.port_file)
+        from sigil_scan.fsutil import write_atomic
+
+        write_atomic(self.config.port_file, str(self.server_address[1]).encode())
 
     def server_close(self) -> None:
         super().server_close()

@@ -7,6 +7,7 @@ and every failure; `sigil doctor` reads it, and `heartbeat_event` turns it into 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -39,12 +40,10 @@ def status_path(spool: Path, consumer: str) -> Path:
 
 def save_status(path: Path, status: UploadStatus) -> None:
     status.updated_at = time.time()
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(json.dumps(asdict(status), indent=1), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # the heartbeat is advisory; delivery must not fail because of it
+    from sigil_scan.fsutil import write_atomic
+
+    with contextlib.suppress(OSError):  # the heartbeat is advisory; delivery must not fail on it
+        write_atomic(path, json.dumps(asdict(status), indent=1).encode("utf-8"))
 
 
 def load_status(path: Path) -> UploadStatus | None:

@@ -1,6 +1,6 @@
 """`sigil scan --watch`: the main loop (raw events -> debounce -> batch -> events -> sink).
 
-Timers (seconds; environment overrides, documented in docs/watch.md): debounce window,
+Timers (seconds; environment overrides, documented in the README, "Watch mode"): debounce window,
 heartbeat, reconcile (full rescan, the safety net for anything the kernel did not tell us),
 re-attestation, per-target rate limit. SIGINT/SIGTERM: flush what is pending, final heartbeat,
 exit 0.
