@@ -4,6 +4,7 @@ rule, a secret) instead of comparing it. Each is registered by name in ANALYSERS
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ def _hit_captures(hit: shell.CommandHit) -> dict[str, Any]:
 def shell_executes(value: Any, arg: Any, ctx: EvalContext) -> Result:
     """The command (a string, or argv list) executes something in the named pattern set(s)."""
     if isinstance(value, list):
-        value = " ".join(str(v) for v in value)
+        value = shlex.join(str(v) for v in value)  # argv: each element is one word
     if not isinstance(value, str) or not value.strip():
         return None
     wanted = _categories(arg)
