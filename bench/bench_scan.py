@@ -2,8 +2,14 @@
 
 Usage: /work/venv/bin/python bench/bench_scan.py [--only cold,repos,home,hash,hostile] [--runs N]
                                                   [--tree-dir DIR] [--keep] [--importtime]
+                                                  [--sigil PATH]
 
-  cold     `sigil scan` on a small repo (wall, whole process) vs `python -c pass`; target <= 60 ms
+  cold     `sigil scan` on a small repo (wall, whole process) vs `python -c pass`; target <= 60 ms.
+           Also the issue's case: one .claude/settings.json whose hook runs `rm -rf /tmp/build`,
+           `sigil scan REPO -q --format jsonl`. Use --sigil with a non-editable install (the
+           editable one pays for its path finder, and PYTHONDONTWRITEBYTECODE=1 recompiles it):
+             python3 -m venv /tmp/perfvenv && /tmp/perfvenv/bin/pip install -q /work/main
+             /work/venv/bin/python bench/bench_scan.py --only cold --runs 15 --sigil /tmp/perfvenv/bin/sigil
   repos    200 repositories with guard files under one root, one `sigil scan ROOT`; target <= 0.15 s
   home     a generated home (~300k files, ~30k dirs: node_modules, .git, caches) scanned with
            `sigil scan --home` vs `find` with the same pruning; target <= 1.2x find, RSS <= 60 MB
@@ -38,6 +44,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 RISKY = '{"permissions": {"allow": ["Bash(npm test)", "Read"], "deny": ["Read(./.env)"]}, "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "bash .claude/hooks/guard.sh"}]}]}}'
 MCP = '{"mcpServers": {"docs": {"command": "npx", "args": ["-y", "@acme/docs-mcp@1.2.3"]}}}'
+ISSUE_SETTINGS = '{"hooks": {"PreToolUse": [{"matcher": ".*", "hooks": [{"type": "command", "command": "rm -rf /tmp/build"}]}]}}'
 GUARD = '#!/bin/bash\nINPUT=$(cat)\nif echo "$INPUT" | grep -q "rm -rf"; then echo blocked; exit 2; fi\n'
 LAUNCHER = """
 import os, resource, subprocess, sys
@@ -81,9 +88,19 @@ def small_repo(base: Path) -> Path:
     return repo
 
 
+SIGIL: Path | None = None  # --sigil: the `sigil` script of the install to time
+
+
 def sigil_cmd() -> list[str]:
-    script = Path(sys.executable).with_name("sigil")
+    script = SIGIL or Path(sys.executable).with_name("sigil")
     return [str(script)] if script.exists() else [sys.executable, "-m", "sigil_scan"]
+
+
+def sigil_python() -> str:
+    """The interpreter of the install being timed (its floor is what `sigil` starts from)."""
+    if SIGIL is not None and SIGIL.with_name("python").exists():
+        return str(SIGIL.with_name("python"))
+    return sys.executable
 
 
 def env_for(home: Path, cache: Path | None) -> dict[str, str]:
@@ -138,22 +155,32 @@ def bench_cold(base: Path, runs: int, importtime: bool) -> None:
     home = base / "home-cold"
     home.mkdir()
     cache = base / "cache"
-    py = wall([sys.executable, "-c", "pass"], env_for(home, cache), runs)
+    py = wall([sigil_python(), "-c", "pass"], env_for(home, cache), runs)
     scan = sigil_cmd() + ["scan", str(repo)]
     warm = wall(scan, env_for(home, cache), runs, cwd=repo)
     nocache = wall(scan, env_for(home, None), runs, cwd=repo)
     version = wall(sigil_cmd() + ["--version"], env_for(home, cache), runs)
     report("python -c pass (interpreter floor)", ms(py))
     report("sigil --version (click + cli only)", ms(version), f"python {ms(py)}", f"{version / py:.1f}x")
-    py_cmd = [sys.executable, "-c", "pass"]
+    py_cmd = [sigil_python(), "-c", "pass"]
     py_cpu = wall(py_cmd, env_for(home, cache), runs) and cpu_times[id(py_cmd)]
     report("sigil scan, warm cache (pre-commit case)", ms(warm), f"python {ms(py)}", f"{warm / py:.1f}x", "<= 60 ms")
     report("  (median of the same runs)", ms(medians[id(scan)]))
     report("  CPU time (user+sys), sigil scan", ms(cpu_times[id(scan)]), f"python -c pass {ms(py_cpu)}", f"{cpu_times[id(scan)] / py_cpu:.1f}x")
     report("  of which sigil itself (minus floor)", ms(warm - py), "peer (Python) 64 ms", f"{(warm - py) / 0.064:.2f}x")
     report("sigil scan, SIGIL_NO_CACHE=1", ms(nocache), f"warm {ms(warm)}", f"{nocache / warm:.2f}x")
+    # the issue's case: one settings file whose hook runs a command (shell analysis is imported)
+    issue = base / "issue"
+    write(issue / ".claude" / "settings.json", ISSUE_SETTINGS)
+    issue_cmd = sigil_cmd() + ["scan", str(issue), "-q", "--format", "jsonl"]
+    issue_wall = wall(issue_cmd, env_for(home, cache), runs, cwd=issue)
+    report("issue case: settings only, -q --format jsonl", ms(issue_wall), f"python {ms(py)}", f"{issue_wall / py:.1f}x", "<= 60 ms")
+    report("  (median of the same runs)", ms(medians[id(issue_cmd)]))
+    report("  CPU time (user+sys)", ms(cpu_times[id(issue_cmd)]), f"python -c pass {ms(py_cpu)}", f"{cpu_times[id(issue_cmd)] / py_cpu:.1f}x")
     if importtime:
-        proc = subprocess.run([sys.executable, "-X", "importtime", *(["-m", "sigil_scan"]), "scan", str(repo)], env=env_for(home, cache), cwd=repo, capture_output=True, text=True, check=False)
+        script = sigil_cmd()
+        launch = [sigil_python(), "-X", "importtime", script[0]] if len(script) == 1 else [sys.executable, "-X", "importtime", "-m", "sigil_scan"]
+        proc = subprocess.run([*launch, "scan", str(issue), "-q", "--format", "jsonl"], env=env_for(home, cache), cwd=issue, capture_output=True, text=True, check=False)
         selfs: dict[str, int] = {}
         for line in proc.stderr.splitlines():
             if line.startswith("import time:") and "|" in line:
@@ -163,7 +190,7 @@ def bench_cold(base: Path, runs: int, importtime: bool) -> None:
                 except ValueError:
                     continue
         top = sorted(selfs.items(), key=lambda kv: -kv[1])[:15]
-        print("  slowest modules by self import time (python -X importtime):")
+        print("  slowest modules by self import time (python -X importtime, issue case):")
         for name, us in top:
             print(f"    {us / 1000:6.1f} ms  {name}")
         print(f"    total self time {sum(selfs.values()) / 1000:.1f} ms over {len(selfs)} modules")
@@ -415,7 +442,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the home tree for the next run")
     parser.add_argument("--importtime", action="store_true", help="list the slowest imports of `sigil scan`")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--sigil", type=Path, help="the `sigil` script to time (default: the one next to this python)")
     args = parser.parse_args()
+    global SIGIL
+    SIGIL = args.sigil
     only = set(args.only.split(","))
     load = os.getloadavg()[0]
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; sigil = {' '.join(sigil_cmd())}; load average {load:.1f}")

@@ -5,11 +5,11 @@ Watch mode and pre-commit call the same functions; nothing here prints or exits.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sigil_scan.adapters import AdaptContext, adapt
 from sigil_scan.discover import discover
@@ -33,6 +33,17 @@ from sigil_scan.reader import DEFAULT_MAX_BYTES, read_file
 from sigil_scan.rubric import Rubric
 from sigil_scan.surfaces import current_platform
 
+if TYPE_CHECKING:
+    from hashlib import sha256
+else:
+    try:  # CPython's built-in SHA-256: hashlib first loads OpenSSL (_hashlib), ~3 ms of every run
+        from _sha256 import sha256  # 3.11
+    except ImportError:  # other versions and interpreters
+        try:
+            from _sha2 import sha256  # 3.12+
+        except ImportError:
+            from hashlib import sha256
+
 
 @dataclass(slots=True)
 class ScanOptions:
@@ -50,7 +61,7 @@ def fingerprint(rule_id: str, path: str, key_path: tuple[str | int, ...], extra:
     """Stable across unrelated edits: rule, file and the key path it points at (never a line)."""
     anchor = "/".join(str(k) for k in key_path)
     data = "\x1f".join((rule_id, path, anchor, extra)).encode("utf-8", "surrogateescape")  # undecodable file names
-    return hashlib.sha256(data).hexdigest()[:32]
+    return sha256(data).hexdigest()[:32]
 
 
 def display_roots(roots: list[Path], explicit_projects: Iterable[Path]) -> list[Path]:
@@ -90,32 +101,24 @@ class Scanner:
         for c in candidates:
             groups.setdefault((c.spec.tool, c.scope), []).append(c)
         display = PathDisplay(display_roots(roots, (c.scope.path for c in candidates if c.explicit and c.scope.path)), self.options.home)
-        surfaces = [self._assess_group(tool, scope, members, roots, problems, display) for (tool, scope), members in groups.items()]
+        allowed = _AllowedRoots(self.options, roots)
+        surfaces = [self._assess_group(tool, scope, members, allowed, problems, display) for (tool, scope), members in groups.items()]
         surfaces.sort(key=lambda s: (s.scope.sort_key(), s.tool))
         return surfaces
-
-    def _allowed_roots(self, candidate: Candidate, roots: list[Path]) -> tuple[Path, ...] | None:
-        if self.options.follow_symlinks or candidate.scope.kind is not ScopeKind.PROJECT:
-            # user and managed files are often symlinks into a dotfiles repository: follow them
-            return None
-        base = [r if r.is_dir() else r.parent for r in roots]
-        if self.options.home_mode:
-            base.append(Path(os.path.abspath(self.options.home)))
-        return tuple(Path(os.path.realpath(b)) for b in base)
 
     def _assess_group(
         self,
         tool: str,
         scope: Scope,
         members: list[Candidate],
-        roots: list[Path],
+        allowed: _AllowedRoots,
         problems: list[ScanProblem],
         display: PathDisplay,
     ) -> SurfaceAssessment:
         surface = SurfaceAssessment(tool=tool, scope=scope)
         inputs: list[SurfaceInput] = []
         for c in sorted(members, key=lambda m: str(m.path)):
-            read = read_file(c.path, max_bytes=self.options.max_bytes, allowed_roots=self._allowed_roots(c, roots))
+            read = read_file(c.path, max_bytes=self.options.max_bytes, allowed_roots=allowed.for_candidate(c))
             surface.files.append(SourceFile(c.path, read.blake3, read.size, c.spec.role, c.spec.id))
             item = SurfaceInput(c.path, c.spec.role, c.spec.id, c.spec.shared, None)
             inputs.append(item)
@@ -156,6 +159,29 @@ class Scanner:
         reasons.sort(key=lambda r: (-self.rubric.weight_of(r.kind, r.fields)[0], display(r.file), r.line or 0, r.rule_id))
         surface.score, surface.bucket, surface.reasons = self.rubric.score(reasons)
         return surface
+
+
+class _AllowedRoots:
+    """Where a project file may resolve to; the realpath calls run once per assess(), not once
+    per candidate file (a home scan has hundreds)."""
+
+    __slots__ = ("_options", "_roots", "_resolved")
+
+    def __init__(self, options: ScanOptions, roots: list[Path]) -> None:
+        self._options = options
+        self._roots = roots
+        self._resolved: tuple[Path, ...] | None = None
+
+    def for_candidate(self, candidate: Candidate) -> tuple[Path, ...] | None:
+        if self._options.follow_symlinks or candidate.scope.kind is not ScopeKind.PROJECT:
+            # user and managed files are often symlinks into a dotfiles repository: follow them
+            return None
+        if self._resolved is None:
+            base = [r if r.is_dir() else r.parent for r in self._roots]
+            if self._options.home_mode:
+                base.append(Path(os.path.abspath(self._options.home)))
+            self._resolved = tuple(Path(os.path.realpath(b)) for b in base)
+        return self._resolved
 
 
 def _anchor_extra(reason: Reason) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fnmatch
 import re
 import threading
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 
@@ -20,97 +19,146 @@ def _flag_set(flags: list[str]) -> tuple[frozenset[str], frozenset[str]]:
     return short, long_
 
 
-@dataclass(slots=True)
 class Matcher:
-    """One command pattern: program names plus conditions on its words (all must hold)."""
+    """One command pattern: program names plus conditions on its words (all must hold).
 
-    id: str
-    category: str
-    programs: frozenset[str]
-    program_globs: tuple[str, ...]
-    value_options: frozenset[str] = frozenset()
-    subcommands: frozenset[str] = frozenset()
-    flags_all: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
-    flags_any: tuple[frozenset[str], frozenset[str]] | None = None
-    flags_none: tuple[frozenset[str], frozenset[str]] | None = None
-    args_any: re.Pattern[str] | None = None
-    args_none: re.Pattern[str] | None = None
-    words_any: re.Pattern[str] | None = None
-    target: str = "none"  # operands | operands-after-first | find | none
-    target_value: str | None = None
-    targets_only: frozenset[str] = frozenset()
-    output_options: frozenset[str] = frozenset()
+    A plain class like the records below: built only by _matcher(), never compared."""
+
+    __slots__ = ("id", "category", "programs", "program_globs", "value_options", "subcommands",
+                 "flags_all", "flags_any", "flags_none", "args_any", "args_none", "words_any",
+                 "target", "target_value", "targets_only", "output_options")
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        category: str,
+        programs: frozenset[str],
+        program_globs: tuple[str, ...],
+        value_options: frozenset[str],
+        subcommands: frozenset[str],
+        flags_all: tuple[tuple[frozenset[str], frozenset[str]], ...],
+        flags_any: tuple[frozenset[str], frozenset[str]] | None,
+        flags_none: tuple[frozenset[str], frozenset[str]] | None,
+        args_any: re.Pattern[str] | None,
+        args_none: re.Pattern[str] | None,
+        words_any: re.Pattern[str] | None,
+        target: str,  # operands | operands-after-first | find | none
+        target_value: str | None,
+        targets_only: frozenset[str],
+        output_options: frozenset[str],
+    ) -> None:
+        self.id = id
+        self.category = category
+        self.programs = programs
+        self.program_globs = program_globs
+        self.value_options = value_options
+        self.subcommands = subcommands
+        self.flags_all = flags_all
+        self.flags_any = flags_any
+        self.flags_none = flags_none
+        self.args_any = args_any
+        self.args_none = args_none
+        self.words_any = words_any
+        self.target = target
+        self.target_value = target_value
+        self.targets_only = targets_only
+        self.output_options = output_options
 
     def names(self, program: str) -> bool:
         return program in self.programs or any(
             fnmatch.fnmatchcase(program, g) for g in self.program_globs)
 
 
-@dataclass(slots=True)
+# PathRule, CodeRule, Interpreter and Wrapper are plain classes: each is built in one place from
+# the pattern YAML and never compared, and every dataclass cost ~0.4 ms at import.
 class PathRule:
-    id: str
-    category: str
-    regex: re.Pattern[str]
-    target_value: str | None = None
+    __slots__ = ("id", "category", "regex", "target_value")
+
+    def __init__(self, id: str, category: str, regex: re.Pattern[str], target_value: str | None = None) -> None:
+        self.id = id
+        self.category = category
+        self.regex = regex
+        self.target_value = target_value
 
 
-@dataclass(slots=True)
 class CodeRule:
-    id: str
-    category: str
-    languages: frozenset[str]
-    call: re.Pattern[str]  # the call head, ending at its "("
-    args: re.Pattern[str] | None  # searched in the call's arguments
+    __slots__ = ("id", "category", "languages", "call", "args")
+
+    def __init__(self, id: str, category: str, languages: frozenset[str], call: re.Pattern[str],
+                 args: re.Pattern[str] | None) -> None:
+        self.id = id
+        self.category = category
+        self.languages = languages
+        self.call = call  # the call head, ending at its "("
+        self.args = args  # searched in the call's arguments
 
 
-@dataclass(slots=True)
 class Interpreter:
-    language: str
-    programs: frozenset[str]
-    globs: tuple[str, ...]
-    payload_flags: frozenset[str]
-    shell_calls: re.Pattern[str] | None
-    value_options: frozenset[str] = frozenset()
-    module_flags: frozenset[str] = frozenset()
+    __slots__ = ("language", "programs", "globs", "payload_flags", "shell_calls", "value_options", "module_flags")
+
+    def __init__(self, language: str, programs: frozenset[str], globs: tuple[str, ...],
+                 payload_flags: frozenset[str], shell_calls: re.Pattern[str] | None,
+                 value_options: frozenset[str] = frozenset(), module_flags: frozenset[str] = frozenset()) -> None:
+        self.language = language
+        self.programs = programs
+        self.globs = globs
+        self.payload_flags = payload_flags
+        self.shell_calls = shell_calls
+        self.value_options = value_options
+        self.module_flags = module_flags
 
 
-@dataclass(slots=True)
 class Wrapper:
-    value_options: frozenset[str]
-    stop_options: frozenset[str]
-    skip_positionals: int
-    operands_from_stdin: bool
+    __slots__ = ("value_options", "stop_options", "skip_positionals", "operands_from_stdin")
+
+    def __init__(self, value_options: frozenset[str], stop_options: frozenset[str], skip_positionals: int,
+                 operands_from_stdin: bool) -> None:
+        self.value_options = value_options
+        self.stop_options = stop_options
+        self.skip_positionals = skip_positionals
+        self.operands_from_stdin = operands_from_stdin
 
 
-@dataclass(slots=True)
 class Compiled:
-    commands: dict[str, list[Matcher]] = field(default_factory=dict)  # by program name
-    glob_commands: list[Matcher] = field(default_factory=list)
-    writes: list[PathRule] = field(default_factory=list)
-    deletes: list[PathRule] = field(default_factory=list)
-    assignments: list[tuple[str, str, re.Pattern[str], re.Pattern[str]]] = field(default_factory=list)
-    roles: dict[str, list[Matcher]] = field(default_factory=dict)
-    lists: dict[str, list[str]] = field(default_factory=dict)
-    regexes: dict[str, re.Pattern[str] | None] = field(default_factory=dict)  # joined lists
-    structures: dict[str, tuple[str, str]] = field(default_factory=dict)  # check -> (category, id)
-    code: list[CodeRule] = field(default_factory=list)
-    shells: frozenset[str] = frozenset({"sh", "bash"})
-    shell_payload_flags: tuple[frozenset[str], frozenset[str]] = (frozenset("c"), frozenset())
-    shell_value_options: frozenset[str] = frozenset()
-    shell_user_operand: frozenset[str] = frozenset()
-    interpreters: list[Interpreter] = field(default_factory=list)
-    evaluators: frozenset[str] = frozenset({"eval"})
-    sourcers: frozenset[str] = frozenset({"source", "."})
-    wrappers: dict[str, Wrapper] = field(default_factory=dict)
-    targets: list[tuple[str, frozenset[str], re.Pattern[str] | None]] = field(default_factory=list)
-    target_rank: dict[str, int] = field(default_factory=dict)
-    writers: dict[str, str] = field(default_factory=dict)  # program -> all_operands|last_operand|in_place
-    removers: frozenset[str] = frozenset()
+    """Every shell pattern set, compiled. A plain class rather than a dataclass: it is only ever
+    built empty by compile_patterns, and generating a 28-field dataclass cost ~1 ms of every
+    cold `sigil scan` that analyses a command."""
 
-    # Lookups by program name are memoised: a script repeats the same few programs, and the
-    # glob checks (mkfs.*, python3.*) would otherwise run for every simple command.
-    _memo: dict[tuple[str, str], Any] = field(default_factory=dict)
-    interesting: frozenset[str] = frozenset()  # every program name any rule or role mentions
+    __slots__ = (
+        "commands", "glob_commands", "writes", "deletes", "assignments", "roles", "lists", "regexes",
+        "structures", "code", "shells", "shell_payload_flags", "shell_value_options",
+        "shell_user_operand", "interpreters", "evaluators", "sourcers", "wrappers", "targets",
+        "target_rank", "writers", "removers", "_memo", "interesting",
+    )
+
+    def __init__(self) -> None:
+        self.commands: dict[str, list[Matcher]] = {}  # by program name
+        self.glob_commands: list[Matcher] = []
+        self.writes: list[PathRule] = []
+        self.deletes: list[PathRule] = []
+        self.assignments: list[tuple[str, str, re.Pattern[str], re.Pattern[str]]] = []
+        self.roles: dict[str, list[Matcher]] = {}
+        self.lists: dict[str, list[str]] = {}
+        self.regexes: dict[str, re.Pattern[str] | None] = {}  # joined lists
+        self.structures: dict[str, tuple[str, str]] = {}  # check -> (category, id)
+        self.code: list[CodeRule] = []
+        self.shells: frozenset[str] = frozenset({"sh", "bash"})
+        self.shell_payload_flags: tuple[frozenset[str], frozenset[str]] = (frozenset("c"), frozenset())
+        self.shell_value_options: frozenset[str] = frozenset()
+        self.shell_user_operand: frozenset[str] = frozenset()
+        self.interpreters: list[Interpreter] = []
+        self.evaluators: frozenset[str] = frozenset({"eval"})
+        self.sourcers: frozenset[str] = frozenset({"source", "."})
+        self.wrappers: dict[str, Wrapper] = {}
+        self.targets: list[tuple[str, frozenset[str], re.Pattern[str] | None]] = []
+        self.target_rank: dict[str, int] = {}
+        self.writers: dict[str, str] = {}  # program -> all_operands|last_operand|in_place
+        self.removers: frozenset[str] = frozenset()
+        # Lookups by program name are memoised: a script repeats the same few programs, and the
+        # glob checks (mkfs.*, python3.*) would otherwise run for every simple command.
+        self._memo: dict[tuple[str, str], Any] = {}
+        self.interesting: frozenset[str] = frozenset()  # every program name any rule or role mentions
 
     def matchers_for(self, program: str) -> list[Matcher]:
         key = ("cmd", program)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import effects, exfil, interp
 from .argv import (
@@ -35,8 +35,8 @@ _PLAIN_VAR = re.compile(r"^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*|
 _PRINTERS = frozenset({"echo", "printf", "print"})
 
 
-@dataclass(frozen=True, slots=True)
-class RawHit:
+class RawHit(NamedTuple):
+    # a NamedTuple, not a frozen dataclass: same fields and immutability, ~0.4 ms less at import
     category: str
     pattern: str
     snippet: str
