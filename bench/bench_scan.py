@@ -2,7 +2,7 @@
 
 Usage: /work/venv/bin/python bench/bench_scan.py [--only cold,repos,home,hash,hostile] [--runs N]
                                                   [--tree-dir DIR] [--keep] [--importtime]
-                                                  [--sigil PATH]
+                                                  [--sigil PATH] [--compare PATH]
 
   cold     `sigil scan` on a small repo (wall, whole process) vs `python -c pass`; target <= 60 ms.
            Also the issue's case: one .claude/settings.json whose hook runs `rm -rf /tmp/build`,
@@ -10,6 +10,8 @@ Usage: /work/venv/bin/python bench/bench_scan.py [--only cold,repos,home,hash,ho
            editable one pays for its path finder, and PYTHONDONTWRITEBYTECODE=1 recompiles it):
              python3 -m venv /tmp/perfvenv && /tmp/perfvenv/bin/pip install -q /work/main
              /work/venv/bin/python bench/bench_scan.py --only cold --runs 15 --sigil /tmp/perfvenv/bin/sigil
+           --compare OTHER/bin/sigil times the issue case against another install in alternating
+           pairs; the median of the paired differences survives the VM's speed drifting.
   repos    200 repositories with guard files under one root, one `sigil scan ROOT`; target <= 0.15 s
   home     a generated home (~300k files, ~30k dirs: node_modules, .git, caches) scanned with
            `sigil scan --home` vs `find` with the same pruning; target <= 1.2x find, RSS <= 60 MB
@@ -89,6 +91,7 @@ def small_repo(base: Path) -> Path:
 
 
 SIGIL: Path | None = None  # --sigil: the `sigil` script of the install to time
+COMPARE: Path | None = None  # --compare: another install's `sigil`, timed in alternating pairs
 
 
 def sigil_cmd() -> list[str]:
@@ -177,6 +180,24 @@ def bench_cold(base: Path, runs: int, importtime: bool) -> None:
     report("issue case: settings only, -q --format jsonl", ms(issue_wall), f"python {ms(py)}", f"{issue_wall / py:.1f}x", "<= 60 ms")
     report("  (median of the same runs)", ms(medians[id(issue_cmd)]))
     report("  CPU time (user+sys)", ms(cpu_times[id(issue_cmd)]), f"python -c pass {ms(py_cpu)}", f"{cpu_times[id(issue_cmd)] / py_cpu:.1f}x")
+    if COMPARE is not None:
+        other_cmd = [str(COMPARE), *issue_cmd[len(sigil_cmd()):]]
+        env = env_for(home, cache)
+        pairs: list[tuple[float, float]] = []
+        for i in range(max(runs, 10) * 2 + 1):
+            order = (issue_cmd, other_cmd) if i % 2 else (other_cmd, issue_cmd)
+            took = {}
+            for cmd in order:
+                start = time.perf_counter()
+                subprocess.run(cmd, env=env, cwd=issue, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=False)
+                took[id(cmd)] = time.perf_counter() - start
+            if i:  # the first pair warms both installs up
+                pairs.append((took[id(issue_cmd)], took[id(other_cmd)]))
+        mine = statistics.median(p[0] for p in pairs)
+        other = statistics.median(p[1] for p in pairs)
+        saved = statistics.median(p[1] - p[0] for p in pairs)
+        report(f"issue case vs --compare, {len(pairs)} pairs", ms(mine), f"other {ms(other)}", f"{mine / other:.2f}x")
+        report("  median paired difference (other - this)", ms(saved))
     if importtime:
         script = sigil_cmd()
         launch = [sigil_python(), "-X", "importtime", script[0]] if len(script) == 1 else [sys.executable, "-X", "importtime", "-m", "sigil_scan"]
@@ -443,9 +464,10 @@ def main() -> None:
     parser.add_argument("--importtime", action="store_true", help="list the slowest imports of `sigil scan`")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     parser.add_argument("--sigil", type=Path, help="the `sigil` script to time (default: the one next to this python)")
+    parser.add_argument("--compare", type=Path, help="with cold: time the issue case against this other `sigil` in pairs")
     args = parser.parse_args()
-    global SIGIL
-    SIGIL = args.sigil
+    global SIGIL, COMPARE
+    SIGIL, COMPARE = args.sigil, args.compare
     only = set(args.only.split(","))
     load = os.getloadavg()[0]
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; sigil = {' '.join(sigil_cmd())}; load average {load:.1f}")
