@@ -58,6 +58,17 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "c
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM, then SIGKILL after 10 s: every server a test starts is gone when it ends."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 class ServeProc:
     """`sigil serve` as a subprocess on 127.0.0.1 (port 0 unless given), stopped by stop()."""
 
@@ -89,13 +100,7 @@ class ServeProc:
         self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc)
 
     def event_ids(self) -> list[str]:
         return db_event_ids(self.db)

@@ -20,6 +20,7 @@ from fleet_helpers import (
     make_pki,
     run_upload,
     sample_event,
+    stop_process,
     upload_config,
     wait_for,
     write_spool,
@@ -92,13 +93,7 @@ class Rsyslog:
         return [line.split("\t", 5) for line in self.out.read_text(encoding="utf-8").splitlines() if line]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc)
         self.log.close()
 
 

@@ -25,6 +25,10 @@ from sigil_scan.serve.ingest import BadRequest, check_batch, gunzip
 _POSTURE = re.compile(r"^/v1/hosts/([^/]{1,200})/posture$")
 
 
+# a refused body is read and dropped up to this size (beyond it the client gets a reset)
+DRAIN_LIMIT = 8 * 1024 * 1024
+DRAIN_SECONDS = 2.0
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the uploader reuses one connection
     # headers and body go out as two TLS records; with Nagle + delayed ACK that costs ~40 ms each
@@ -75,6 +79,7 @@ class Handler(BaseHTTPRequestHandler):
             raise BadRequest(411, "Content-Length required")
         length = int(raw)
         if length > cfg.max_body_bytes:
+            self._drain(length)
             raise BadRequest(413, f"body of {length} bytes exceeds {cfg.max_body_bytes}")
         body = self.rfile.read(length)
         if len(body) != length:
@@ -85,6 +90,21 @@ class Handler(BaseHTTPRequestHandler):
         if encoding != "identity":
             raise BadRequest(415, f"unsupported Content-Encoding {encoding}")
         return body
+
+    def _drain(self, length: int) -> None:
+        """Read and drop a refused body (up to a bound), so the client finishes sending and reads
+        our 413: closing with unread data makes the kernel reset the connection, and the client
+        would see a reset instead of the reason."""
+        remaining = min(length, DRAIN_LIMIT)
+        try:
+            self.connection.settimeout(DRAIN_SECONDS)
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 64 * 1024))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+        except OSError:
+            pass
 
     def guarded(self, fn: Any) -> None:
         try:
