@@ -42,7 +42,11 @@ def shell_executes(value: Any, arg: Any, ctx: EvalContext) -> Result:
     if not isinstance(value, str) or not value.strip():
         return None
     wanted = _categories(arg)
-    for hit in shell.analyse_command(value, ctx.patterns):
+    key = ("shell-hits", 0, value)  # one analysis per command, whichever categories a rule wants
+    hits = ctx.memo.get(key)
+    if hits is None:
+        hits = ctx.memo[key] = shell.analyse_command(value, ctx.patterns)
+    for hit in hits:
         if wanted is None or hit.category in wanted:
             return _hit_captures(hit)
     return None
@@ -51,7 +55,10 @@ def shell_executes(value: Any, arg: Any, ctx: EvalContext) -> Result:
 def _script(value: Any, ctx: EvalContext) -> tuple[Path, Any] | None:
     if not isinstance(value, str):
         return None
-    path = shell.resolve_script_path(value, project_dir=ctx.project_dir, home=ctx.home)
+    key = ("script-path", 0, value)
+    if key not in ctx.memo:
+        ctx.memo[key] = shell.resolve_script_path(value, project_dir=ctx.project_dir, home=ctx.home)
+    path = ctx.memo[key]
     if path is None:
         return None
     analysis = ctx.scripts.get(path)
