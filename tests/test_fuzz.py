@@ -36,6 +36,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SAMPLE = FIXTURES / "corpus-sample"
 SEEDS: dict[str, bytes] = {p.name: p.read_bytes() for p in sorted(SAMPLE.iterdir())}
+# the hook-script seed is the shell analyser's fixture: one copy of it in the tree
+SEEDS["hooks_001-claude-code-init-smart-context.sh"] = (FIXTURES / "shell/corpus/001-claude-code-init-smart-context.sh").read_bytes()
 # where each seed lives in a repository (the Scanner test writes the mutant there)
 PLACES = {
     "claude_0": ".claude/settings.json",
