@@ -70,7 +70,7 @@ BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
 )
 
 
-def scratch_dir(prefix: str = "sigil-hostile-") -> Path:
+def scratch_dir(prefix: str = "sigil-hostile-", *, min_free: int = 512 * 1024**2) -> Path:
     """A fresh directory, on tmpfs when there is room: 100k files take ~1 s there, and up to
     20 s on a busy ext4 disk."""
     import tempfile
@@ -78,7 +78,7 @@ def scratch_dir(prefix: str = "sigil-hostile-") -> Path:
     shm = Path("/dev/shm")
     try:
         st = os.statvfs(shm)
-        if st.f_bavail * st.f_frsize >= 512 * 1024**2 and os.access(shm, os.W_OK):
+        if st.f_bavail * st.f_frsize >= min_free and os.access(shm, os.W_OK):
             return Path(tempfile.mkdtemp(prefix=prefix, dir=shm))
     except OSError:
         pass
