@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS drift_surfaces (
     toggles TEXT NOT NULL, updated_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS drift_roots (root TEXT PRIMARY KEY, established_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS drift_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS drift_outbox (seq INTEGER PRIMARY KEY, event TEXT NOT NULL);
 """
 
 
@@ -97,6 +98,24 @@ class StateDB:
 
     def close(self) -> None:
         self.conn.close()
+
+    # -- outbox: events committed with the state they describe, then handed to the sink ----------
+    def outbox_add(self, events: Iterable[dict[str, Any]]) -> None:
+        """Queue events in the current transaction: they commit (or roll back) with the state."""
+        self.conn.executemany("INSERT INTO drift_outbox (event) VALUES (?)", [(json.dumps(e),) for e in events])
+
+    def outbox_flush(self, emit: Callable[[list[dict[str, Any]]], None]) -> None:
+        """Hand every queued event to `emit` (a durable sink), then forget them.
+
+        A crash before the emit re-sends them at the next flush, a crash after it re-sends them
+        with the same event_id (at least once, deduplicated downstream): the sink never misses a
+        change the state already records, and never sees one the state rolled back."""
+        rows = self.conn.execute("SELECT seq, event FROM drift_outbox ORDER BY seq").fetchall()
+        if not rows:
+            return
+        emit([json.loads(event) for _, event in rows])
+        with self.transaction():
+            self.conn.execute("DELETE FROM drift_outbox WHERE seq <= ?", (rows[-1][0],))
 
     # -- files ----------------------------------------------------------------------------------
     def file(self, path: str) -> FileRow | None:

@@ -78,7 +78,36 @@ def test_sqlite_is_wal_with_prefixed_tables_and_tolerates_another_writer(tmp_pat
         db.put_file(FileRow("/x", "blake3:" + "0" * 64, 1, 1, None, "t", "global"))
     timer.join()
     tables = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"pack_sequence", "drift_files", "drift_surfaces", "drift_roots", "drift_meta"}
+    assert tables == {"pack_sequence", "drift_files", "drift_surfaces", "drift_roots", "drift_meta", "drift_outbox"}
     assert db.file("/x") is not None
     db.close()
     other.close()
+
+
+def test_outbox_resends_what_a_crash_left_between_commit_and_sink(tmp_path: Path) -> None:
+    """Events commit with the state they describe; a crash before the sink got them re-sends them
+    (same event_id), a failing sink keeps them, a delivered batch is not sent twice."""
+    path = tmp_path / "st.db"
+    db = StateDB(path)
+    with db.transaction():
+        db.outbox_add([{"event_id": "a"}, {"event_id": "b"}])
+    db.close()  # the process dies here: committed, never handed to the sink
+    db = StateDB(path)
+    got: list[dict] = []
+    db.outbox_flush(got.extend)
+    assert [e["event_id"] for e in got] == ["a", "b"]
+    again: list[dict] = []
+    db.outbox_flush(again.extend)
+    assert again == []
+    with db.transaction():
+        db.outbox_add([{"event_id": "c"}])
+
+    def broken_sink(events: list[dict]) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        db.outbox_flush(broken_sink)
+    later: list[dict] = []
+    db.outbox_flush(later.extend)
+    assert [e["event_id"] for e in later] == ["c"]
+    db.close()

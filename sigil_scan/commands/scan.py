@@ -146,8 +146,8 @@ def record_state(req: ScanRequest, result: ScanResult, display: Any) -> list[dic
     db = StateDB(req.state_db)
 
     def spool_first(events: list[dict[str, Any]]) -> None:
-        # with --spool the drift events are appended before state.db commits: a crash in between
-        # reports them again next run instead of losing them (emit_to_spool skips them later)
+        # with --spool the drift events go through state.db's outbox: committed with the state,
+        # then appended; a crash in between re-sends them next run (emit_to_spool skips them later)
         _set_host_id(req, events)
         _spool_writer(req).append_many(events)
         req.extra.setdefault("spooled", set()).update(e["event_id"] for e in events)

@@ -179,7 +179,8 @@ class Session:
             self._reassessed(surfaces, changed, any_change, events)
             for problem in problems:
                 events.append(_problem_event(problem, self.display))
-            emit(events)  # durable before state.db commits (see record_run)
+            self.db.outbox_add(events)  # commits with the state it describes (see record_run)
+        self.db.outbox_flush(emit)
 
     def _reassessed(self, surfaces: list[SurfaceAssessment], changed: set[str], any_change: bool, events: list[dict[str, Any]]) -> None:
         for s in surfaces:

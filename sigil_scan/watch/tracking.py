@@ -77,8 +77,10 @@ def record_run(
 ) -> tuple[list[dict[str, Any]], set[str]]:
     """Drift since the last run: file_change for every changed file, toggle drift per surface.
 
-    With `emit`, the events are handed over (durably appended) *before* state.db commits: a crash
-    in between reports the change again on the next run (at least once), never not at all."""
+    With `emit`, the events commit to state.db's outbox together with the state they describe and
+    are then handed over (durably appended); events a crash left in the outbox go first."""
+    if emit is not None:
+        db.outbox_flush(emit)
     roots = Roots(result.roots, home, result.home_mode)
     disabled = eff.disabled if eff else set()
     observed = observe_surfaces(result.surfaces, roots, disabled)
@@ -101,7 +103,9 @@ def record_run(
         for k in keys:
             db.mark_baselined(k)
         if emit is not None:
-            emit(events + drift)
+            db.outbox_add(events + drift)
+    if emit is not None:
+        db.outbox_flush(emit)
     return events + drift, changed
 
 
