@@ -1,3 +1,5 @@
+import sys
+
 from sigil_scan.cli import main
 
-main()
+sys.exit(main())

@@ -8,6 +8,11 @@ Safety: the cache is an optimisation only. Each line carries a checksum of its v
 unreadable, oversized, truncated or garbled file (or line) is ignored and rewritten, never
 trusted. Nothing is written when the cache directory cannot be created or written.
 
+Whole-value blobs (get_blob/put_blob) live in files of their own, for one large value read on
+every run (the bundled rule library): one read and one checksum instead of a line per rule file.
+A blob file names the key it was built for; another key, a bad header, a wrong length or a
+checksum mismatch reads as a miss, and the blob is rebuilt.
+
 Location: $SIGIL_CACHE_DIR, else $XDG_CACHE_HOME/sigil-scan, else ~/.cache/sigil-scan.
 SIGIL_NO_CACHE=1 turns it off.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import stat
 from pathlib import Path
 
 from blake3 import blake3
@@ -25,6 +31,8 @@ from sigil_scan.fsutil import write_atomic
 FILE_NAME = "derived-v1.txt"
 MAX_BYTES = 4 * 1024 * 1024  # the bundled library needs ~0.3 MiB; beyond this, oldest lines go
 _CHECK = 16  # hex digits of the per-line checksum
+BLOB_MAX_BYTES = 16 * 1024 * 1024
+_BLOB_MAGIC = b"sigil-blob-v1"
 
 _entries: dict[str, tuple[str, str]] | None = None  # key -> (check, value), loaded once
 _dirty: dict[str, str] = {}
@@ -122,3 +130,49 @@ def reset() -> None:
     global _entries
     _entries = None
     _dirty.clear()
+
+
+def _blob_path(name: str) -> Path | None:
+    directory = cache_dir()
+    if directory is None or not name or "/" in name or "\\" in name or name.startswith("."):
+        return None
+    return directory / f"{name}.blob"
+
+
+def get_blob(name: str, key: str) -> bytes | None:
+    """The payload stored under `name` if it was stored for `key` and is intact; else None."""
+    path = _blob_path(name)
+    if path is None:
+        return None
+    try:
+        # non-blocking and regular files only: a FIFO or device planted there must not hang a scan
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return None
+            raw = f.read(BLOB_MAX_BYTES + 1)
+    except OSError:
+        return None
+    # header: magic, key, payload length, payload checksum; one line each
+    parts = raw.split(b"\n", 4)
+    if len(raw) > BLOB_MAX_BYTES or len(parts) != 5 or parts[0] != _BLOB_MAGIC:
+        return None
+    _magic, stored_key, length, check, payload = parts
+    if stored_key != key.encode("ascii", "replace") or length != str(len(payload)).encode():
+        return None
+    if blake3(payload).hexdigest(length=16).encode() != check:
+        return None
+    return payload
+
+
+def put_blob(name: str, key: str, payload: bytes) -> None:
+    """Store payload under name for key, at once (atomic replace); any error is ignored."""
+    path = _blob_path(name)
+    if path is None or len(payload) > BLOB_MAX_BYTES - 256 or "\n" in key:
+        return
+    header = b"\n".join([_BLOB_MAGIC, key.encode("ascii", "replace"), str(len(payload)).encode(), blake3(payload).hexdigest(length=16).encode()])
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(path, header + b"\n" + payload, mode=0o600)
+    except OSError:
+        pass

@@ -1,16 +1,13 @@
 """The `sigil` command line: parse arguments, call a driver, map the result to an exit code.
 
-Subcommands live in their own modules and are imported only when invoked (LazyGroup), so
-`sigil scan` never pays for watchdog, nacl, jsonschema or sarif_om.
+stdlib argparse, no click: the table below names each command's module, imported only when that
+command runs, so `sigil scan` never pays for watchdog, nacl, jsonschema, sarif_om, ssl or sqlite.
 """
 
 from __future__ import annotations
 
-import importlib
+import os
 import sys
-from typing import Any
-
-import click
 
 from sigil_scan import __version__
 
@@ -23,42 +20,36 @@ Exit codes:
   2  usage or configuration error, or the scan could not complete
 """
 
-# name -> "module:attribute" of a click command; imported on first use
-COMMANDS: dict[str, str] = {
-    "scan": "sigil_scan.commands.scan:scan",
-    "explain": "sigil_scan.commands.scan:explain",
-    "rules": "sigil_scan.commands.rules:rules",
-    "keygen": "sigil_scan.commands.packs:keygen",
-    "show": "sigil_scan.commands.show:show",
-    "doctor": "sigil_scan.commands.show:doctor",
-    "version": "sigil_scan.commands.show:version",
-    "upload": "sigil_scan.commands.upload:upload",
-    "serve": "sigil_scan.commands.serve:serve",
+DESCRIPTION = "Measure the guard surface of AI coding agents: hooks, permissions, sandbox, MCP servers."
+
+# name -> ("module:attribute" of a Leaf or Group, one-line summary for `sigil --help`);
+# tests/test_cli_args.py checks each summary against the command's own description
+COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("sigil_scan.commands.scan:scan", "Scan PATHS (default .) for AI agent guard surfaces; `sigil scan ~` scans a home directory."),
+    "explain": ("sigil_scan.commands.scan:explain", "Print the arithmetic behind each surface's score."),
+    "rules": ("sigil_scan.commands.rules:rules", "List, explain and test the rule library."),
+    "keygen": ("sigil_scan.commands.packs:keygen", "Create an ed25519 signing key: PREFIX.key (private, mode 0600) and PREFIX.pub."),
+    "show": ("sigil_scan.commands.show:show", "Show what the scanner would look at on this machine."),
+    "doctor": ("sigil_scan.commands.show:doctor", "Check the installation: libraries, the rule library against its schemas, this machine."),
+    "version": ("sigil_scan.commands.show:version", "Print the version."),
+    "upload": ("sigil_scan.commands.upload:upload", "Deliver spooled events over HTTPS/mTLS (native receiver, Splunk HEC, Elasticsearch _bulk) or syslog/TLS."),
+    "serve": ("sigil_scan.commands.serve:serve", "Receive `sigil upload` batches over HTTPS, deduplicate by event_id, store them in sqlite."),
 }
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+def main(argv: list[str] | None = None) -> int:
+    from sigil_scan.commands.argparsing import Group, run_group
 
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = COMMANDS.get(name)
-        if target is None:
-            return None
-        module, _, attr = target.partition(":")
-        command: click.Command = getattr(importlib.import_module(module), attr)
-        return command
-
-
-@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="sigil-scan")
-def cli() -> None:
-    """Measure the guard surface of AI coding agents: hooks, permissions, sandbox, MCP servers."""
-
-
-def main(argv: list[str] | None = None) -> Any:
+    args = sys.argv[1:] if argv is None else list(argv)
+    # the prog name is `sigil` however we were started (`python -m sigil_scan`, the script)
+    top = Group(DESCRIPTION, COMMANDS, epilog=EPILOG, version=f"sigil-scan, version {__version__}")
     try:
-        return cli.main(args=argv, prog_name="sigil", standalone_mode=True)
+        return run_group("sigil", top, args)
     except KeyboardInterrupt:
-        click.echo("sigil: interrupted", err=True)
-        sys.exit(130)
+        print("sigil: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `sigil scan | head`: the reader left; say nothing more, exit 1 as click did
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1

@@ -3,9 +3,9 @@ checkpoints, installed packs, keys, status files, the cache)."""
 
 from __future__ import annotations
 
+import _thread  # threading's get_ident without importing threading (~0.5 ms, on every scan via the cache)
 import contextlib
 import os
-import threading
 from pathlib import Path
 
 
@@ -30,7 +30,7 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = 
     `durable`: fsync the data before the rename and the directory after it (survives a crash of
     the machine, not only of the process). Raises OSError; the temporary file is removed.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{_thread.get_ident()}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(tmp, flags, mode)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
-from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 
@@ -23,12 +21,20 @@ def uuid7(now_ms: int | None = None) -> str:
     value |= ((rand >> 62) & 0xFFF) << 64
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
-    return str(uuid.UUID(int=value))
+    # str(uuid.UUID(int=value)) without `import uuid`, which imports `platform` (~3 ms)
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def rfc3339_ms(ts: float | None = None) -> str:
-    moment = datetime.fromtimestamp(time.time() if ts is None else ts, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """UTC with milliseconds, `2026-01-02T03:04:05.678Z`. time.gmtime instead of datetime (~2 ms
+    of import); the milliseconds are truncated, as datetime's microsecond // 1000 did."""
+    moment = time.time() if ts is None else ts
+    seconds = int(moment // 1)  # floor, also for times before 1970
+    micros = round((moment - seconds) * 1e6)  # datetime rounds the fraction to microseconds (half even)
+    if micros >= 1_000_000:  # the fraction rounded up to the next second
+        seconds, micros = seconds + 1, micros - 1_000_000
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds)) + f"{micros // 1000:03d}Z"
 
 
 @cache

@@ -1,11 +1,19 @@
-"""Values that flow through the pipeline. Frozen where they are results; no I/O here."""
+"""Values that flow through the pipeline. Frozen where they are results; no I/O here.
+
+Frozen records are `typing.NamedTuple` classes and mutable ones plain `__slots__` classes, not
+dataclasses: `import dataclasses` pulls in `inspect` (~8 ms) and every @dataclass costs ~0.7 ms
+of code generation at import, on every `sigil scan`. A NamedTuple differs from a frozen dataclass
+in two ways worth knowing: it is a tuple (it compares equal to a plain tuple of the same values,
+iterates, and json.dumps writes it as a list), and `dataclasses.replace(x, a=1)` is `x._replace(a=1)`.
+"""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 
 class Bucket(enum.IntEnum):
@@ -35,8 +43,7 @@ class ScopeKind(str, enum.Enum):
     MANAGED = "managed"
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
+class Scope(NamedTuple):
     """Where a surface applies: the user, a project root, an application, or managed policy."""
 
     kind: ScopeKind
@@ -55,8 +62,7 @@ class Scope:
         return (self.kind.value, str(self.path or ""), self.app or "")
 
 
-@dataclass(frozen=True, slots=True)
-class SurfaceSpec:
+class SurfaceSpec(NamedTuple):
     """One entry of the surface catalogue (rules/surfaces/*.yaml)."""
 
     id: str
@@ -69,8 +75,7 @@ class SurfaceSpec:
     track_only: bool = False  # hashed and change-tracked (state/watch), never assessed by a scan
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A file discovery decided to assess, with the surface it belongs to."""
 
     path: Path
@@ -79,8 +84,7 @@ class Candidate:
     explicit: bool = False  # named on the command line
 
 
-@dataclass(frozen=True, slots=True)
-class FileRead:
+class FileRead(NamedTuple):
     """The outcome of a safe read: bytes and hash, or why not."""
 
     path: Path
@@ -91,22 +95,31 @@ class FileRead:
     error_kind: str | None = None  # permission_missing | not_regular | too_large | missing | outside_root | io_error
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     line: int
     column: int = 1
 
 
-@dataclass(slots=True)
 class Document:
     """A parsed file: its value, and a way to find the line of any key path."""
 
-    path: Path
-    format: str
-    value: Any
-    text: str
-    locate: Any = None  # Callable[[tuple[str | int, ...]], Position | None]
-    notes: list[str] = field(default_factory=list)  # parse warnings worth showing (not errors)
+    __slots__ = ("path", "format", "value", "text", "locate", "notes")
+
+    def __init__(
+        self,
+        path: Path,
+        format: str,
+        value: Any,
+        text: str,
+        locate: Any = None,  # Callable[[tuple[str | int, ...]], Position | None]
+        notes: list[str] | None = None,  # parse warnings worth showing (not errors)
+    ) -> None:
+        self.path = path
+        self.format = format
+        self.value = value
+        self.text = text
+        self.locate = locate
+        self.notes: list[str] = [] if notes is None else notes
 
     def position(self, key_path: tuple[str | int, ...]) -> Position | None:
         if self.locate is None:
@@ -115,8 +128,7 @@ class Document:
         return result
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(NamedTuple):
     """A normalized guard fact an adapter derived from a native file (design.md §2)."""
 
     kind: str  # hook | mcp_server | permission_rule | permission_mode | sandbox | setting | instruction | document | file
@@ -125,12 +137,12 @@ class Fact:
     key_path: tuple[str | int, ...] = ()
     line: int | None = None
     column: int | None = None
-    # other places a rule may point at instead (rule `anchor: matcher`): name -> key path
-    anchors: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
+    # other places a rule may point at instead (rule `anchor: matcher`): name -> key path. Shared
+    # and read-only when empty; an adapter passes its own mapping (or uses _replace) to set one.
+    anchors: Mapping[str, tuple[str | int, ...]] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(NamedTuple):
     """One scored reason on a surface: a rule that fired on a fact."""
 
     kind: str  # reason kind (wire name), e.g. destructive_in_inline_command
@@ -149,8 +161,7 @@ class Reason:
     suppressed_by: str | None = None  # baseline | config | None
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
+class SourceFile(NamedTuple):
     path: Path
     blake3: str | None
     size: int | None
@@ -158,40 +169,63 @@ class SourceFile:
     surface_id: str
 
 
-@dataclass(slots=True)
 class SurfaceAssessment:
     """Everything assessed for one (tool, scope): its files, reasons and score."""
 
-    tool: str
-    scope: Scope
-    files: list[SourceFile] = field(default_factory=list)
-    reasons: list[Reason] = field(default_factory=list)
-    controls: list[Fact] = field(default_factory=list)  # managed settings reported, never scored
-    score: float = 0.0
-    bucket: Bucket = Bucket.NONE
-    errors: list[str] = field(default_factory=list)
+    __slots__ = ("tool", "scope", "files", "reasons", "controls", "score", "bucket", "errors")
+
+    def __init__(
+        self,
+        tool: str,
+        scope: Scope,
+        files: list[SourceFile] | None = None,
+        reasons: list[Reason] | None = None,
+        controls: list[Fact] | None = None,  # managed settings reported, never scored
+        score: float = 0.0,
+        bucket: Bucket = Bucket.NONE,
+        errors: list[str] | None = None,
+    ) -> None:
+        self.tool = tool
+        self.scope = scope
+        self.files: list[SourceFile] = [] if files is None else files
+        self.reasons: list[Reason] = [] if reasons is None else reasons
+        self.controls: list[Fact] = [] if controls is None else controls
+        self.score = score
+        self.bucket = bucket
+        self.errors: list[str] = [] if errors is None else errors
 
 
 # problem kinds that mean the scan could not complete (exit code 2, SARIF executionSuccessful false)
 INCOMPLETE_KINDS = ("permission_missing", "io_error", "missing", "walk_error", "config")
 
 
-@dataclass(slots=True)
 class ScanProblem:
     """A scan-level problem: something we could not assess (makes the scan incomplete)."""
 
-    path: Path | None
-    kind: str  # permission_missing | io_error | walk_error | config
-    message: str
+    __slots__ = ("path", "kind", "message")
+
+    def __init__(self, path: Path | None, kind: str, message: str) -> None:
+        self.path = path
+        self.kind = kind  # permission_missing | io_error | walk_error | config
+        self.message = message
 
 
-@dataclass(slots=True)
 class ScanResult:
-    roots: list[Path]
-    home_mode: bool
-    surfaces: list[SurfaceAssessment] = field(default_factory=list)
-    problems: list[ScanProblem] = field(default_factory=list)
-    files_seen: int = 0
+    __slots__ = ("roots", "home_mode", "surfaces", "problems", "files_seen")
+
+    def __init__(
+        self,
+        roots: list[Path],
+        home_mode: bool,
+        surfaces: list[SurfaceAssessment] | None = None,
+        problems: list[ScanProblem] | None = None,
+        files_seen: int = 0,
+    ) -> None:
+        self.roots = roots
+        self.home_mode = home_mode
+        self.surfaces: list[SurfaceAssessment] = [] if surfaces is None else surfaces
+        self.problems: list[ScanProblem] = [] if problems is None else problems
+        self.files_seen = files_seen
 
     @property
     def highest(self) -> Bucket:

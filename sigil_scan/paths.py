@@ -15,8 +15,17 @@ class PathDisplay:
         self.roots = [Path(os.path.abspath(r)) for r in roots if not r.is_file()]
         self.file_roots = [Path(os.path.abspath(r)).parent for r in roots if r.is_file()]
         self.home = Path(os.path.abspath(home))
+        # each path is shown many times (fingerprint, sort key, every output format): ~17 µs
+        # of pathlib work per call, so the answer is kept (one instance lives for one output)
+        self._shown: dict[Path, str] = {}
 
     def __call__(self, path: Path) -> str:
+        shown = self._shown.get(path)
+        if shown is None:
+            shown = self._shown[path] = self._show(path)
+        return shown
+
+    def _show(self, path: Path) -> str:
         absolute = Path(os.path.abspath(path))
         for root in self.roots + self.file_roots:
             if absolute == root:

@@ -4,8 +4,8 @@ passes through redact()."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
+from typing import Any, NamedTuple
 
 from sigil_scan.resources import rules_dir
 from sigil_scan.yamlload import load_yaml
@@ -13,8 +13,7 @@ from sigil_scan.yamlload import load_yaml
 MAX_SNIPPET = 120
 
 
-@dataclass(frozen=True, slots=True)
-class SecretRules:
+class SecretRules(NamedTuple):  # not a dataclass: ~0.7 ms less import time (see model.py)
     formats: tuple[tuple[str, re.Pattern[str]], ...]
     any_format: re.Pattern[str]
     secret_names: re.Pattern[str]
@@ -23,13 +22,27 @@ class SecretRules:
 
 
 @cache
+def _secrets_yaml() -> dict[str, Any]:
+    data: dict[str, Any] = load_yaml((rules_dir() / "secrets.yaml").read_bytes())
+    return data
+
+
+@cache
+def _any_format() -> re.Pattern[str]:
+    """Every secret format in one pattern: all redact() needs. Built apart from the rest of
+    SecretRules because a scan whose findings hold no env values or headers only redacts, and the
+    per-format patterns and name rules would cost ~2 ms more of its first finding."""
+    formats = _secrets_yaml()["formats"]
+    joined = "|".join(f"(?:{f['regex'].removeprefix('(?i)')})" for f in formats)
+    return re.compile(joined, re.IGNORECASE) if joined else re.compile(r"(?!)")
+
+
+@cache
 def secret_rules() -> SecretRules:
-    data = load_yaml((rules_dir() / "secrets.yaml").read_bytes())
-    formats = tuple((f["id"], re.compile(f["regex"])) for f in data["formats"])
-    joined = "|".join(f"(?:{f['regex'].removeprefix('(?i)')})" for f in data["formats"])
+    data = _secrets_yaml()
     return SecretRules(
-        formats=formats,
-        any_format=re.compile(joined, re.IGNORECASE) if joined else re.compile(r"(?!)"),
+        formats=tuple((f["id"], re.compile(f["regex"])) for f in data["formats"]),
+        any_format=_any_format(),
         secret_names=re.compile(data["secret_names"]),
         placeholders=re.compile(data["placeholders"]),
         min_length=int(data.get("min_length", 8)),
@@ -70,7 +83,7 @@ def _mask(match: re.Match[str]) -> str:
 
 def redact(text: str, *, limit: int = MAX_SNIPPET) -> str:
     """Mask known secret formats, cap the length, and keep it on one line."""
-    text = secret_rules().any_format.sub(_mask, text)
+    text = _any_format().sub(_mask, text)
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"

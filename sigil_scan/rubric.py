@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from typing import Any
 
 from sigil_scan.model import Bucket, Reason
@@ -58,13 +57,13 @@ class Rubric:
         for reason in reasons:
             weight, group = self.weight_of(reason.kind, reason.fields)
             if reason.suppressed_by:
-                out.append(replace(reason, weight=weight, contribution=0.0, group=group))
+                out.append(reason._replace(weight=weight, contribution=0.0, group=group))
                 continue
             i = repeats[group]
             repeats[group] += 1
             contribution = weight * (1 + self.surcharge * i)
             total += contribution
-            out.append(replace(reason, weight=weight, contribution=round(contribution, 4), group=group))
+            out.append(reason._replace(weight=weight, contribution=round(contribution, 4), group=group))
         score = round(min(total, self.max_score), 2)
         active = any(not r.suppressed_by for r in reasons)
         return score, self.bucket(score, has_reasons=active), out

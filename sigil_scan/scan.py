@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,16 +44,30 @@ else:
             from hashlib import sha256
 
 
-@dataclass(slots=True)
 class ScanOptions:
-    paths: list[Path] = field(default_factory=lambda: [Path(".")])
-    home_mode: bool = False
-    home: Path = field(default_factory=Path.home)
-    platform: str = field(default_factory=current_platform)
-    env: Mapping[str, str] | None = None
-    rules_dirs: list[Path] = field(default_factory=list)
-    max_bytes: int = DEFAULT_MAX_BYTES
-    follow_symlinks: bool = False  # follow symlinked guard files out of the scanned roots
+    """What to scan and how. A plain slotted class: a @dataclass costs ~0.7 ms of import time."""
+
+    __slots__ = ("paths", "home_mode", "home", "platform", "env", "rules_dirs", "max_bytes", "follow_symlinks")
+
+    def __init__(
+        self,
+        paths: list[Path] | None = None,
+        home_mode: bool = False,
+        home: Path | None = None,
+        platform: str | None = None,
+        env: Mapping[str, str] | None = None,
+        rules_dirs: list[Path] | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        follow_symlinks: bool = False,  # follow symlinked guard files out of the scanned roots
+    ) -> None:
+        self.paths: list[Path] = [Path(".")] if paths is None else paths
+        self.home_mode = home_mode
+        self.home: Path = Path.home() if home is None else home
+        self.platform: str = current_platform() if platform is None else platform
+        self.env = env
+        self.rules_dirs: list[Path] = [] if rules_dirs is None else rules_dirs
+        self.max_bytes = max_bytes
+        self.follow_symlinks = follow_symlinks
 
 
 def fingerprint(rule_id: str, path: str, key_path: tuple[str | int, ...], extra: str = "") -> str:
@@ -153,7 +166,7 @@ class Scanner:
         for path, digest, size in ctx.files_read:
             if all(f.path != path for f in surface.files):
                 surface.files.append(SourceFile(path, digest, size, "hook_script", "hook-script"))
-        reasons = [replace(r, fingerprint=fingerprint(r.rule_id, display(r.file), r.key_path, _anchor_extra(r))) for r in reasons]
+        reasons = [r._replace(fingerprint=fingerprint(r.rule_id, display(r.file), r.key_path, _anchor_extra(r))) for r in reasons]
         # heaviest kinds first, then file order; repeats are counted in this same order, so the
         # printed arithmetic (sigil explain) reads top to bottom
         reasons.sort(key=lambda r: (-self.rubric.weight_of(r.kind, r.fields)[0], display(r.file), r.line or 0, r.rule_id))

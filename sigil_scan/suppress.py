@@ -16,9 +16,8 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sigil_scan.errors import SigilError
 from sigil_scan.model import Reason, ScanResult
@@ -29,8 +28,9 @@ BASELINE_VERSION = 1
 FAIL_ON_VALUES = ("low", "medium", "high", "critical", "never")
 
 
-@dataclass(frozen=True, slots=True)
-class Ignore:
+# No dataclasses here: the scan command imports this module on every run (for find_config), and
+# `import dataclasses` plus one @dataclass cost ~2 ms; a NamedTuple and a slotted class do not.
+class Ignore(NamedTuple):
     """One `ignore:` entry: a rule id, a path glob (relative to the scan root), maybe a key."""
 
     rule: str
@@ -49,14 +49,24 @@ class Ignore:
         return have[: len(wanted)] == wanted
 
 
-@dataclass(slots=True)
 class ProjectConfig:
-    path: Path | None = None
-    fail_on: str | None = None
-    disable: dict[str, str] = field(default_factory=dict)  # rule id -> reason
-    rules_dirs: list[Path] = field(default_factory=list)
-    ignores: list[Ignore] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = ("path", "fail_on", "disable", "rules_dirs", "ignores", "warnings")
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        fail_on: str | None = None,
+        disable: dict[str, str] | None = None,  # rule id -> reason
+        rules_dirs: list[Path] | None = None,
+        ignores: list[Ignore] | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.path = path
+        self.fail_on = fail_on
+        self.disable: dict[str, str] = {} if disable is None else disable
+        self.rules_dirs: list[Path] = [] if rules_dirs is None else rules_dirs
+        self.ignores: list[Ignore] = [] if ignores is None else ignores
+        self.warnings: list[str] = [] if warnings is None else warnings
 
 
 def find_config(roots: list[Path], *, home_mode: bool) -> Path | None:
@@ -205,7 +215,7 @@ def apply(result: ScanResult, display: Any, rubric: Any, config: ProjectConfig |
         for reason in surface.reasons:
             how, why = _suppressed(reason, display(reason.file), config, baseline)
             if how is not None and not reason.suppressed_by:
-                reason = replace(reason, suppressed_by=how)
+                reason = reason._replace(suppressed_by=how)
                 changed = True
             if how is not None and why:
                 justifications[reason.fingerprint] = why

@@ -13,9 +13,10 @@ from typing import Any
 
 from sigil_scan.adapters.common import AdaptContext, as_dict, as_list, as_str, fact, str_list
 from sigil_scan.adapters.mcp import server_facts
+from sigil_scan.engine.lazyre import LazyPattern
 from sigil_scan.model import Document, Fact, ScopeKind
 
-_RULE = re.compile(r"^\s*([^()]+?)\s*(?:\((.*)\))?\s*$", re.DOTALL)
+_RULE = LazyPattern(r"^\s*([^()]+?)\s*(?:\((.*)\))?\s*$", re.DOTALL)
 
 # settings keys whose value is a shell command Claude runs (A13 in agent-surfaces.md)
 _HELPER_COMMANDS = ("apiKeyHelper", "awsAuthRefresh", "awsCredentialExport", "gcpAuthRefresh", "otelHeadersHelper")
@@ -182,7 +183,7 @@ def hooks(document: Document, value: Any, at: tuple[str | int, ...]) -> list[Fac
                     )
                 )
                 if "matcher" in group:
-                    facts[-1].anchors["matcher"] = (*at, event, i, "matcher")
+                    facts[-1] = facts[-1]._replace(anchors={"matcher": (*at, event, i, "matcher")})
     return facts
 
 

@@ -22,6 +22,7 @@ from sigil_scan.adapters.common import (
     str_list,
 )
 from sigil_scan.adapters.mcp import server_facts
+from sigil_scan.engine.lazyre import LazyPattern
 from sigil_scan.model import Document, Fact
 
 _ENDPOINT_KEYS = ("openai_base_url", "chatgpt_base_url", "experimental_realtime_ws_base_url")
@@ -86,9 +87,9 @@ def hooks_file(document: Document, context: AdaptContext) -> list[Fact]:
     return hooks(document, as_dict(document.value).get("hooks"), ("hooks",))
 
 
-_PREFIX_RULE = re.compile(r"prefix_rule\s*\(", re.MULTILINE)
-_PATTERN = re.compile(r"pattern\s*=\s*(\[[^\]]*(?:\[[^\]]*\][^\]]*)*\])", re.DOTALL)
-_DECISION = re.compile(r"decision\s*=\s*[\"']([A-Za-z_]+)[\"']")
+_PREFIX_RULE = LazyPattern(r"prefix_rule\s*\(", re.MULTILINE)
+_PATTERN = LazyPattern(r"pattern\s*=\s*(\[[^\]]*(?:\[[^\]]*\][^\]]*)*\])", re.DOTALL)
+_DECISION = LazyPattern(r"decision\s*=\s*[\"']([A-Za-z_]+)[\"']")
 
 
 def exec_rules(document: Document, context: AdaptContext) -> list[Fact]:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sigil_scan.model import Document, Fact, Scope
 
 KeyPath = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class AdaptContext:
+# a NamedTuple, not a frozen dataclass: `dataclasses` stays off the scan path (team decision)
+class AdaptContext(NamedTuple):
     tool: str
     scope: Scope
     role: str

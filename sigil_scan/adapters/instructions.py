@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sigil_scan.adapters.common import AdaptContext
+from sigil_scan.engine.lazyre import LazyPattern
 from sigil_scan.model import Document, Fact
 from sigil_scan.yamlload import load_yaml
 
@@ -67,7 +68,7 @@ def loop_prompt(document: Document, context: AdaptContext) -> list[Fact]:
     return [Fact("loop_prompt", {"source": source, "file": shown(document.path, context)}, document.path, (), 1, 1)]
 
 
-_FRONT = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_FRONT = LazyPattern(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 MAX_FRONTMATTER = 64 * 1024
 
 

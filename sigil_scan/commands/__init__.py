@@ -1,1 +1,1 @@
-"""Click commands, one module per command family (imported lazily by sigil_scan.cli)."""
+"""The commands, one module per command family (imported lazily by sigil_scan.cli)."""

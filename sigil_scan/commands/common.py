@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import IO
 
-import click
-
 from sigil_scan.errors import SigilError
 from sigil_scan.model import INCOMPLETE_KINDS  # noqa: F401 - re-exported for commands
 
@@ -44,8 +42,16 @@ def write_output(text: str, output: Path | None) -> None:
         raise SigilError(f"cannot write {output}: {exc.strerror or exc}") from exc
 
 
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print a line to stdout (or stderr) and flush, as click.echo did: progress and messages
+    appear in order even when stdout is a pipe."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(f"{text}\n" if nl else text)
+    stream.flush()
+
+
 def fail(message: str) -> None:
-    click.echo(f"sigil: error: {message}", err=True)
+    echo(f"sigil: error: {message}", err=True)
     raise SystemExit(2)
 
 

@@ -1,27 +1,27 @@
 """`sigil keygen` and `sigil rules pack | sign | verify | inspect | install | sign-policy`.
 
-Registered onto the `rules` group from the last line of commands/rules.py; nacl, sqlite and
-jsonschema are imported inside the commands only.
+Named in the `rules` group's table (commands/rules.py); nacl, sqlite and jsonschema are
+imported inside the commands only.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
 from typing import Any
 
-import click
-
 from sigil_scan import __version__
-from sigil_scan.commands.common import fail
-from sigil_scan.commands.rules import rules
+from sigil_scan.commands.argparsing import FILE, IntRange, PathArg, UsageError, leaf, with_default
+from sigil_scan.commands.common import echo, fail
 from sigil_scan.errors import SigilError
 
-_FILE = click.Path(path_type=Path, dir_okay=False)
+_SEQUENCE = IntRange(1, 2**53 - 1)
+_DAYS = IntRange(1, 3650)
 
 
-def _when(value: str | None, default: float) -> float:
+def _when(value: str | None, default: float, option: str) -> float:
     from sigil_scan.packs.canonical import parse_ts
 
     if value is None:
@@ -29,7 +29,7 @@ def _when(value: str | None, default: float) -> float:
     try:
         return parse_ts(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise UsageError(f"argument {option}: {exc}") from None
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -47,13 +47,16 @@ def _state_db(path: Path | None) -> Path:
     return path or default_state_db()
 
 
-@click.command()
-@click.argument("prefix", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--trust", type=_FILE, help="Add the public key to this trust store (created if missing).")
-@click.option("--not-before", help="Start of the key's validity in the trust store (RFC 3339, default now).")
-@click.option("--not-after", help="End of the key's validity (RFC 3339).")
-@click.option("--valid-days", type=click.IntRange(1, 3650), default=365, show_default=True, help="Validity when --not-after is not given.")
-def keygen(prefix: Path, trust: Path | None, not_before: str | None, not_after: str | None, valid_days: int) -> None:
+def _keygen_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("prefix", type=FILE, metavar="PREFIX")
+    add("--trust", type=FILE, metavar="FILE", help="Add the public key to this trust store (created if missing).")
+    add("--not-before", metavar="TEXT", help="Start of the key's validity in the trust store (RFC 3339, default now).")
+    add("--not-after", metavar="TEXT", help="End of the key's validity (RFC 3339).")
+    add("--valid-days", type=_DAYS, default=365, metavar="INTEGER", help=with_default("Validity when --not-after is not given.", 365, range_=_DAYS))
+
+
+def _keygen(prefix: Path, trust: Path | None, not_before: str | None, not_after: str | None, valid_days: int) -> None:
     """Create an ed25519 signing key: PREFIX.key (private, mode 0600) and PREFIX.pub.
 
     The private key is never printed; keep it offline or in your CI secret store.
@@ -61,10 +64,10 @@ def keygen(prefix: Path, trust: Path | None, not_before: str | None, not_after: 
     from sigil_scan.packs.canonical import format_ts
     from sigil_scan.packs.keys import generate, write_keypair
 
-    start = _when(not_before, time.time())
-    end = _when(not_after, start + valid_days * 86400)
+    start = _when(not_before, time.time(), "--not-before")
+    end = _when(not_after, start + valid_days * 86400, "--not-after")
     if end <= start:
-        raise click.BadParameter("--not-after must be after --not-before")
+        raise UsageError("--not-after must be after --not-before")
     try:
         key = generate()
         private, public = write_keypair(key, prefix)
@@ -72,11 +75,14 @@ def keygen(prefix: Path, trust: Path | None, not_before: str | None, not_after: 
             _add_to_trust(trust, key.key_id, key.public_key, format_ts(start), format_ts(end))
     except SigilError as exc:
         fail(str(exc))
-    click.echo(f"key id:      {key.key_id}")
-    click.echo(f"private key: {private} (mode 600; keep it secret)")
-    click.echo(f"public key:  {public}")
+    echo(f"key id:      {key.key_id}")
+    echo(f"private key: {private} (mode 600; keep it secret)")
+    echo(f"public key:  {public}")
     if trust is not None:
-        click.echo(f"trusted in:  {trust} from {format_ts(start)} until {format_ts(end)}")
+        echo(f"trusted in:  {trust} from {format_ts(start)} until {format_ts(end)}")
+
+
+keygen = leaf(_keygen, _keygen_arguments)
 
 
 def _add_to_trust(path: Path, key_id: str, public_key: bytes, start: str, end: str) -> None:
@@ -98,22 +104,25 @@ def _add_to_trust(path: Path, key_id: str, public_key: bytes, start: str, end: s
     _write_atomic(path, yaml.safe_dump(doc, sort_keys=False).encode("utf-8"))
 
 
-@rules.command("pack")
-@click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@click.option("-o", "--output", type=_FILE, required=True, help="Unsigned pack file to write (sign it with `sigil rules sign`).")
-@click.option("--name", required=True, help="Pack name, e.g. acme-rules (the anti-rollback sequence is kept per name).")
-@click.option("--version", "version", default="1", show_default=True, help="Human version label.")
-@click.option("--sequence", type=click.IntRange(1, 2**53 - 1), help="Monotonic sequence; must grow with every release [default: now, in Unix seconds].")
-@click.option("--expires-in", type=click.IntRange(1, 3650), default=30, show_default=True, help="Days until the pack expires.")
-@click.option("--expires-at", help="Expiry as RFC 3339 (instead of --expires-in).")
-@click.option("--min-scanner-version", default=__version__, show_default=True, help="Oldest sigil-scan that may load the pack.")
-def pack_cmd(directory: Path, output: Path, name: str, version: str, sequence: int | None, expires_in: int, expires_at: str | None, min_scanner_version: str) -> None:
+def _pack_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("directory", type=PathArg(file_okay=False, exists=True), metavar="DIRECTORY")
+    add("-o", "--output", type=FILE, required=True, metavar="FILE", help="Unsigned pack file to write (sign it with `sigil rules sign`).  [required]")
+    add("--name", required=True, metavar="TEXT", help="Pack name, e.g. acme-rules (the anti-rollback sequence is kept per name).  [required]")
+    add("--version", dest="version", default="1", metavar="TEXT", help=with_default("Human version label.", "1"))
+    add("--sequence", type=_SEQUENCE, metavar="INTEGER", help=f"Monotonic sequence; must grow with every release [default: now, in Unix seconds].  [{_SEQUENCE.describe()}]")
+    add("--expires-in", type=_DAYS, default=30, metavar="INTEGER", help=with_default("Days until the pack expires.", 30, range_=_DAYS))
+    add("--expires-at", metavar="TEXT", help="Expiry as RFC 3339 (instead of --expires-in).")
+    add("--min-scanner-version", default=__version__, metavar="TEXT", help=with_default("Oldest sigil-scan that may load the pack.", __version__))
+
+
+def _pack(directory: Path, output: Path, name: str, version: str, sequence: int | None, expires_in: int, expires_at: str | None, min_scanner_version: str) -> None:
     """Build a pack from DIRECTORY (rubric.yaml, rules/, patterns/, surfaces/) with its manifest."""
     from sigil_scan.formats.text import safe
     from sigil_scan.packs.sign import build_pack
 
     issued = float(int(time.time()))
-    expires = _when(expires_at, issued + expires_in * 86400)
+    expires = _when(expires_at, issued + expires_in * 86400, "--expires-at")
     try:
         data, manifest, skipped = build_pack(
             directory, name=name, version=version, sequence=sequence or int(issued), issued_at=issued, expires_at=expires, min_scanner_version=min_scanner_version
@@ -122,15 +131,20 @@ def pack_cmd(directory: Path, output: Path, name: str, version: str, sequence: i
     except SigilError as exc:
         fail(str(exc))
     for rel in skipped:
-        click.echo(f"sigil: warning: {safe(rel)}: not pack data (rubric.yaml, rules/, patterns/, surfaces/ YAML), skipped", err=True)
-    click.echo(f"packed {len(manifest['files'])} files into {output}: {manifest['name']} {manifest['version']}, sequence {manifest['sequence']}, expires {manifest['expires_at']} (unsigned)")
+        echo(f"sigil: warning: {safe(rel)}: not pack data (rubric.yaml, rules/, patterns/, surfaces/ YAML), skipped", err=True)
+    echo(f"packed {len(manifest['files'])} files into {output}: {manifest['name']} {manifest['version']}, sequence {manifest['sequence']}, expires {manifest['expires_at']} (unsigned)")
 
 
-@rules.command("sign")
-@click.argument("pack", type=_FILE)
-@click.option("--key", "key_file", type=_FILE, required=True, help="Private key file from `sigil keygen`.")
-@click.option("-o", "--output", type=_FILE, help="Signed pack to write [default: replace PACK].")
-def sign_cmd(pack: Path, key_file: Path, output: Path | None) -> None:
+pack_cmd = leaf(_pack, _pack_arguments)
+
+
+def _sign_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pack", type=FILE, metavar="PACK")
+    parser.add_argument("--key", dest="key_file", type=FILE, required=True, metavar="FILE", help="Private key file from `sigil keygen`.  [required]")
+    parser.add_argument("-o", "--output", type=FILE, metavar="FILE", help="Signed pack to write [default: replace PACK].")
+
+
+def _sign(pack: Path, key_file: Path, output: Path | None) -> None:
     """Sign PACK's manifest with an ed25519 key (after checking every file against it)."""
     from sigil_scan.packs.archive import read_pack_file
     from sigil_scan.packs.keys import read_private
@@ -139,19 +153,24 @@ def sign_cmd(pack: Path, key_file: Path, output: Path | None) -> None:
     try:
         key, warning = read_private(key_file)
         if warning:
-            click.echo(f"sigil: warning: {warning}", err=True)
+            echo(f"sigil: warning: {warning}", err=True)
         data, manifest = sign_pack(read_pack_file(pack), key)
         _write_atomic(output or pack, data)
     except SigilError as exc:
         fail(str(exc))
-    click.echo(f"signed {manifest['name']} {manifest['version']} (sequence {manifest['sequence']}) with {key.key_id}: {output or pack}")
+    echo(f"signed {manifest['name']} {manifest['version']} (sequence {manifest['sequence']}) with {key.key_id}: {output or pack}")
 
 
-@rules.command("verify")
-@click.argument("pack", type=_FILE)
-@click.option("--trust", type=_FILE, help="Trust store [default: ~/.config/sigil-scan/trust.yaml].")
-@click.option("--state-db", type=_FILE, help="State database holding the last applied sequence (read only here).")
-def verify_cmd(pack: Path, trust: Path | None, state_db: Path | None) -> None:
+sign_cmd = leaf(_sign, _sign_arguments)
+
+
+def _verify_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pack", type=FILE, metavar="PACK")
+    parser.add_argument("--trust", type=FILE, metavar="FILE", help="Trust store [default: ~/.config/sigil-scan/trust.yaml].")
+    parser.add_argument("--state-db", type=FILE, metavar="FILE", help="State database holding the last applied sequence (read only here).")
+
+
+def _verify(pack: Path, trust: Path | None, state_db: Path | None) -> None:
     """Run every check a scanner runs before loading PACK; exit 0 if it would load, 2 if not."""
     from sigil_scan.packs import PackRejected
     from sigil_scan.packs.apply import resolve_trust
@@ -164,14 +183,19 @@ def verify_cmd(pack: Path, trust: Path | None, state_db: Path | None) -> None:
         fail(f"{pack}: rejected ({exc.reason}): {exc.detail}")
     except SigilError as exc:
         fail(str(exc))
-    click.echo(f"ok: {result.name} {result.version}, sequence {result.sequence}, signed by {result.key_id}, expires {result.expires_at}, {len(result.files)} files")
+    echo(f"ok: {result.name} {result.version}, sequence {result.sequence}, signed by {result.key_id}, expires {result.expires_at}, {len(result.files)} files")
 
 
-@rules.command("install")
-@click.argument("pack", type=_FILE)
-@click.option("--trust", type=_FILE, help="Trust store [default: ~/.config/sigil-scan/trust.yaml].")
-@click.option("--state-db", type=_FILE, help="State database [default: the state directory's state.db].")
-def install_cmd(pack: Path, trust: Path | None, state_db: Path | None) -> None:
+verify_cmd = leaf(_verify, _verify_arguments)
+
+
+def _install_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pack", type=FILE, metavar="PACK")
+    parser.add_argument("--trust", type=FILE, metavar="FILE", help="Trust store [default: ~/.config/sigil-scan/trust.yaml].")
+    parser.add_argument("--state-db", type=FILE, metavar="FILE", help="State database [default: the state directory's state.db].")
+
+
+def _install(pack: Path, trust: Path | None, state_db: Path | None) -> None:
     """Verify PACK and install it into the packs directory; every later scan applies it."""
     from sigil_scan.locations import packs_dir
     from sigil_scan.packs import PackRejected
@@ -185,14 +209,19 @@ def install_cmd(pack: Path, trust: Path | None, state_db: Path | None) -> None:
         fail(f"{pack}: rejected ({exc.reason}): {exc.detail}; the installed pack is unchanged")
     except SigilError as exc:
         fail(str(exc))
-    click.echo(f"installed {result.name} {result.version} (sequence {result.sequence}) at {installed_path(packs_dir(), result.name)}")
+    echo(f"installed {result.name} {result.version} (sequence {result.sequence}) at {installed_path(packs_dir(), result.name)}")
 
 
-@rules.command("inspect")
-@click.argument("pack", type=_FILE)
-@click.option("--trust", type=_FILE, help="Trust store [default: ~/.config/sigil-scan/trust.yaml].")
-@click.option("--state-db", type=_FILE, help="State database holding the last applied sequence (read only here).")
-def inspect_cmd(pack: Path, trust: Path | None, state_db: Path | None) -> None:
+install_cmd = leaf(_install, _install_arguments)
+
+
+def _inspect_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pack", type=FILE, metavar="PACK")
+    parser.add_argument("--trust", type=FILE, metavar="FILE", help="Trust store [default: ~/.config/sigil-scan/trust.yaml].")
+    parser.add_argument("--state-db", type=FILE, metavar="FILE", help="State database holding the last applied sequence (read only here).")
+
+
+def _inspect(pack: Path, trust: Path | None, state_db: Path | None) -> None:
     """Show PACK's manifest, signer, whether it would load, and how it differs from the installed pack."""
     from sigil_scan.formats.text import safe
     from sigil_scan.locations import packs_dir
@@ -217,53 +246,59 @@ def inspect_cmd(pack: Path, trust: Path | None, state_db: Path | None) -> None:
     if not isinstance(manifest, dict):
         fail(f"{pack}: the manifest is not a JSON object")
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
-    click.echo(f"pack:        {safe(str(manifest.get('name')))} {safe(str(manifest.get('version')))}")
+    echo(f"pack:        {safe(str(manifest.get('name')))} {safe(str(manifest.get('version')))}")
     for label, field_name in (("sequence", "sequence"), ("issued", "issued_at"), ("expires", "expires_at"), ("needs", "min_scanner_version")):
-        click.echo(f"{label + ':':<12} {safe(str(manifest.get(field_name)))}")
-    click.echo(f"signed by:   {safe(str(signer)) if signer else '(unsigned)'}")
+        echo(f"{label + ':':<12} {safe(str(manifest.get(field_name)))}")
+    echo(f"signed by:   {safe(str(signer)) if signer else '(unsigned)'}")
     try:
         verify_pack_bytes(data, trust=resolve_trust(trust), state_db=_state_db(state_db))
-        click.echo("validity:    ok, a scanner with this trust store would load it")
+        echo("validity:    ok, a scanner with this trust store would load it")
     except PackRejected as exc:
-        click.echo(f"validity:    REJECTED ({exc.reason}): {safe(exc.detail)}")
+        echo(f"validity:    REJECTED ({exc.reason}): {safe(exc.detail)}")
     except SigilError as exc:
-        click.echo(f"validity:    not checked: {safe(str(exc))}")
-    click.echo(f"files ({len(files)}):")
+        echo(f"validity:    not checked: {safe(str(exc))}")
+    echo(f"files ({len(files)}):")
     for path in sorted(files):
         entry = files[path] if isinstance(files[path], dict) else {}
-        click.echo(f"  {safe(path)}  {entry.get('size')} bytes  blake3 {str(entry.get('blake3'))[:16]}…")
+        echo(f"  {safe(path)}  {entry.get('size')} bytes  blake3 {str(entry.get('blake3'))[:16]}…")
     name = manifest.get("name")
     installed = installed_path(packs_dir(), name) if valid_name(name) else None
     if installed is None or not installed.is_file():
-        click.echo("installed:   none of this name")
+        echo("installed:   none of this name")
         return
     try:
         old = json.loads(read_members(read_pack_file(installed))[MANIFEST])
     except (SigilError, ValueError, RecursionError) as exc:
-        click.echo(f"installed:   {installed} unreadable: {safe(str(exc))}")
+        echo(f"installed:   {installed} unreadable: {safe(str(exc))}")
         return
     old_files = old.get("files") or {}
-    click.echo(f"installed:   {old.get('version')} sequence {old.get('sequence')} ({installed})")
+    echo(f"installed:   {old.get('version')} sequence {old.get('sequence')} ({installed})")
     added = sorted(set(files) - set(old_files))
     removed = sorted(set(old_files) - set(files))
     changed = sorted(p for p in set(files) & set(old_files) if files[p] != old_files[p])
     if not (added or removed or changed):
-        click.echo("  same files as the installed pack")
+        echo("  same files as the installed pack")
     for mark, paths in (("+", added), ("-", removed), ("~", changed)):
         for path in paths:
-            click.echo(f"  {mark} {safe(path)}")
+            echo(f"  {mark} {safe(path)}")
 
 
-@rules.command("sign-policy")
-@click.argument("policy", type=_FILE)
-@click.option("--key", "key_file", type=_FILE, required=True, help="Private key file from `sigil keygen`.")
-@click.option("-o", "--output", type=_FILE, required=True, help="Signed policy document to write.")
-@click.option("--name", default="fleet", show_default=True, help="Policy name (its sequence is kept per name).")
-@click.option("--version", "version", default="1", show_default=True)
-@click.option("--sequence", type=click.IntRange(1, 2**53 - 1), help="Monotonic sequence [default: now, in Unix seconds].")
-@click.option("--expires-in", type=click.IntRange(1, 3650), default=30, show_default=True, help="Days until the policy expires.")
-@click.option("--min-scanner-version", default=__version__, show_default=True)
-def sign_policy_cmd(policy: Path, key_file: Path, output: Path, name: str, version: str, sequence: int | None, expires_in: int, min_scanner_version: str) -> None:
+inspect_cmd = leaf(_inspect, _inspect_arguments)
+
+
+def _sign_policy_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("policy", type=FILE, metavar="POLICY")
+    add("--key", dest="key_file", type=FILE, required=True, metavar="FILE", help="Private key file from `sigil keygen`.  [required]")
+    add("-o", "--output", type=FILE, required=True, metavar="FILE", help="Signed policy document to write.  [required]")
+    add("--name", default="fleet", metavar="TEXT", help=with_default("Policy name (its sequence is kept per name).", "fleet"))
+    add("--version", dest="version", default="1", metavar="TEXT", help=with_default("", "1"))
+    add("--sequence", type=_SEQUENCE, metavar="INTEGER", help=f"Monotonic sequence [default: now, in Unix seconds].  [{_SEQUENCE.describe()}]")
+    add("--expires-in", type=_DAYS, default=30, metavar="INTEGER", help=with_default("Days until the policy expires.", 30, range_=_DAYS))
+    add("--min-scanner-version", default=__version__, metavar="TEXT", help=with_default("", __version__))
+
+
+def _sign_policy(policy: Path, key_file: Path, output: Path, name: str, version: str, sequence: int | None, expires_in: int, min_scanner_version: str) -> None:
     """Sign a policy YAML for `sigil serve` to hand out (verified like a pack, own sequence)."""
     from sigil_scan.packs.keys import read_private
     from sigil_scan.packs.sign import policy_payload, sign_document
@@ -272,7 +307,7 @@ def sign_policy_cmd(policy: Path, key_file: Path, output: Path, name: str, versi
     try:
         key, warning = read_private(key_file)
         if warning:
-            click.echo(f"sigil: warning: {warning}", err=True)
+            echo(f"sigil: warning: {warning}", err=True)
         text = policy.read_text(encoding="utf-8")
         payload = policy_payload(text, name=name, version=version, sequence=sequence or int(issued), issued_at=issued, expires_at=issued + expires_in * 86400, min_scanner_version=min_scanner_version)
         _write_atomic(output, sign_document(payload, key))
@@ -280,4 +315,7 @@ def sign_policy_cmd(policy: Path, key_file: Path, output: Path, name: str, versi
         fail(f"cannot read {policy}: {exc}")
     except SigilError as exc:
         fail(str(exc))
-    click.echo(f"signed policy {name} (sequence {payload['sequence']}) with {key.key_id}: {output}")
+    echo(f"signed policy {name} (sequence {payload['sequence']}) with {key.key_id}: {output}")
+
+
+sign_policy_cmd = leaf(_sign_policy, _sign_policy_arguments)

@@ -7,14 +7,20 @@ The scan command is a sequence of steps, each a small function below, so that ea
 
 from __future__ import annotations
 
+import argparse
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
-from sigil_scan.commands.common import INCOMPLETE_KINDS, fail, split_home, use_colour, write_output
+from sigil_scan.commands.argparsing import DIRECTORY, FILE, AppendTuple, Leaf, PathArg
+from sigil_scan.commands.common import (
+    INCOMPLETE_KINDS,
+    echo,
+    fail,
+    split_home,
+    use_colour,
+    write_output,
+)
 from sigil_scan.errors import SigilError
 from sigil_scan.formats import FORMATS
 from sigil_scan.model import Bucket, ScanResult
@@ -22,37 +28,75 @@ from sigil_scan.model import Bucket, ScanResult
 FAIL_ON = ("low", "medium", "high", "critical", "never")
 
 
-@dataclass(slots=True)
 class ScanRequest:
-    """Everything the user asked for on the command line."""
+    """Everything the user asked for on the command line (a plain class: no dataclasses import
+    on the scan path)."""
 
-    paths: tuple[Path, ...] = ()
-    home_flag: bool = False
-    fmt: str = "text"
-    output: Path | None = None
-    fail_on: str = "high"
-    rules_dirs: tuple[Path, ...] = ()
-    follow_symlinks: bool = False
-    colour: str = "auto"
-    quiet: bool = False
-    verbose: bool = False
-    # CI: baselines, suppressions, project config (sigil_scan/suppress.py)
-    baseline: Path | None = None
-    write_baseline: Path | None = None
-    config: Path | None = None
-    exit_zero: bool = False
-    project: Any = None  # suppress.ProjectConfig once loaded
-    justifications: dict[str, str] = field(default_factory=dict)  # fingerprint -> why suppressed
-    # signed rule packs (sigil_scan/packs/)
-    packs: tuple[Path, ...] = ()
-    trust: Path | None = None
-    # state, drift, spool, watch (sigil_scan/state.py, spool.py, watch/)
-    state_db: Path | None = None
-    spool: Path | None = None
-    policy: Path | None = None
-    watch: bool = False
-    poll: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = (
+        "paths", "home_flag", "fmt", "output", "fail_on", "rules_dirs", "follow_symlinks", "colour", "quiet", "verbose",
+        "baseline", "write_baseline", "config", "exit_zero", "project", "justifications",
+        "packs", "trust", "state_db", "spool", "policy", "watch", "poll", "extra",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        paths: tuple[Path, ...] = (),
+        home_flag: bool = False,
+        fmt: str = "text",
+        output: Path | None = None,
+        fail_on: str = "high",
+        rules_dirs: tuple[Path, ...] = (),
+        follow_symlinks: bool = False,
+        colour: str = "auto",
+        quiet: bool = False,
+        verbose: bool = False,
+        baseline: Path | None = None,
+        write_baseline: Path | None = None,
+        config: Path | None = None,
+        exit_zero: bool = False,
+        project: Any = None,
+        justifications: dict[str, str] | None = None,
+        packs: tuple[Path, ...] = (),
+        trust: Path | None = None,
+        state_db: Path | None = None,
+        spool: Path | None = None,
+        policy: Path | None = None,
+        watch: bool = False,
+        poll: bool = False,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.paths = paths
+        self.home_flag = home_flag
+        self.fmt = fmt
+        self.output = output
+        self.fail_on = fail_on
+        self.rules_dirs = rules_dirs
+        self.follow_symlinks = follow_symlinks
+        self.colour = colour
+        self.quiet = quiet
+        self.verbose = verbose
+        # CI: baselines, suppressions, project config (sigil_scan/suppress.py)
+        self.baseline = baseline
+        self.write_baseline = write_baseline
+        self.config = config
+        self.exit_zero = exit_zero
+        self.project = project  # suppress.ProjectConfig once loaded
+        self.justifications: dict[str, str] = {} if justifications is None else justifications  # fingerprint -> why suppressed
+        # signed rule packs (sigil_scan/packs/)
+        self.packs = packs
+        self.trust = trust
+        # state, drift, spool, watch (sigil_scan/state.py, spool.py, watch/)
+        self.state_db = state_db
+        self.spool = spool
+        self.policy = policy
+        self.watch = watch
+        self.poll = poll
+        self.extra: dict[str, Any] = {} if extra is None else extra
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"ScanRequest({fields})"
 
 
 def load_scan_library(req: ScanRequest) -> Any:
@@ -86,14 +130,14 @@ def run(req: ScanRequest) -> tuple[ScanResult, Any, Any]:
     options = ScanOptions(paths=roots, home_mode=home_mode, home=home, rules_dirs=list(req.rules_dirs), follow_symlinks=req.follow_symlinks)
     scanner = Scanner(options, load_scan_library(req))
     for warning in scanner.library.warnings:
-        click.echo(f"sigil: warning: {warning}", err=True)
+        echo(f"sigil: warning: {warning}", err=True)
     progress = home_mode and sys.stderr.isatty() and not req.quiet
     if progress:
-        click.echo(f"sigil: scanning {home} ...", err=True, nl=False)
+        echo(f"sigil: scanning {home} ...", err=True, nl=False)
     result = scanner.scan()
     result.problems.extend(req.extra.get("pack_problems", []))  # a refused --pack: exit 2
     if progress:
-        click.echo("\r\x1b[K", err=True, nl=False)
+        echo("\r\x1b[K", err=True, nl=False)
     named = {r for r in result.roots if r.is_file()}
     projects = (s.scope.path for s in result.surfaces if s.scope.kind is ScopeKind.PROJECT and s.scope.path and any(f.path in named for f in s.files))
     return result, PathDisplay(display_roots(result.roots, projects), home), scanner
@@ -122,7 +166,7 @@ def apply_project_policy(req: ScanRequest, result: ScanResult, display: Any, sca
         bundled = {p.stem for p in (rules_dir() / "rules").rglob("*.y*ml")}
         suppress.check_config_rules(req.project, scanner.library, bundled)
         for warning in req.project.warnings:
-            click.echo(f"sigil: warning: {warning}", err=True)
+            echo(f"sigil: warning: {warning}", err=True)
         req.fail_on = req.fail_on or req.project.fail_on or ""
     baseline = suppress.read_baseline(req.baseline) if req.baseline is not None else None
     req.justifications = suppress.apply(result, display, scanner.rubric, req.project, baseline)
@@ -210,32 +254,37 @@ def exit_code(result: ScanResult, fail_on: str) -> int:
     return 1 if hit else 0
 
 
-@click.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--home", "home_flag", is_flag=True, help="Scan the home directory: user-global surfaces and every repository under it.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file instead of stdout.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None, help="Exit 1 when a surface's bucket reaches this level [default: high].")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False), help="Extra rule directory (repeatable).")
-@click.option("--pack", "packs", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="Signed rule pack to load (repeatable); verified first.")
-@click.option("--trust", type=click.Path(path_type=Path, dir_okay=False), help="Trust store of rule-pack signing keys.")
-@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), help="Report only findings not in this baseline file.")
-@click.option("--write-baseline", type=click.Path(path_type=Path, dir_okay=False), help="Write the current findings as a baseline file.")
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="Project config (default: .sigil.yaml at the scanned root).")
-@click.option("--state-db", type=click.Path(path_type=Path, dir_okay=False), help="State database: report file changes and drift since the last run.")
-@click.option("--spool", type=click.Path(path_type=Path, file_okay=False), help="Append events durably to this spool directory (for `sigil upload`).")
-@click.option("--policy", type=click.Path(path_type=Path, dir_okay=False), help="Policy YAML (targets, workspace roots, host id strategy).")
-@click.option("--watch", is_flag=True, help="Keep running: re-score a surface the moment one of its files changes.")
-@click.option("--poll", is_flag=True, help="With --watch: poll instead of kernel notifications (NFS, 9p, containers).")
-@click.option("--example", is_flag=True, help="Scan the example repository bundled with sigil-scan (a quick demo).")
-@click.option("--follow-symlinks", is_flag=True, help="Read guard files that are symlinks to outside the scanned root.")
-@click.option("--color", "colour", type=click.Choice(["auto", "always", "never"]), default="auto", help="Colour in text output (NO_COLOR is respected).")
-@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
-@click.option("-v", "--verbose", is_flag=True, help="Show clean surfaces and file hashes too.")
-def scan(example: bool, fail_on: str | None, **kwargs: Any) -> None:
+def scan_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("paths", nargs="*", type=PathArg(), metavar="PATHS")
+    add("--home", dest="home_flag", action="store_true", help="Scan the home directory: user-global surfaces and every repository under it.")
+    add("--format", dest="fmt", choices=FORMATS, default="text", help="Report format.  [default: text]")
+    add("-o", "--output", type=FILE, metavar="FILE", help="Write the report to this file instead of stdout.")
+    add("--fail-on", choices=FAIL_ON, default=None, help="Exit 1 when a surface's bucket reaches this level [default: high].")
+    add("--exit-zero", action="store_true", help="Exit 0 even with findings (errors still exit 2).")
+    add("--rules", dest="rules_dirs", action=AppendTuple, default=(), type=DIRECTORY, metavar="DIRECTORY", help="Extra rule directory (repeatable).")
+    add("--pack", dest="packs", action=AppendTuple, default=(), type=FILE, metavar="FILE", help="Signed rule pack to load (repeatable); verified first.")
+    add("--trust", type=FILE, metavar="FILE", help="Trust store of rule-pack signing keys.")
+    add("--baseline", type=FILE, metavar="FILE", help="Report only findings not in this baseline file.")
+    add("--write-baseline", type=FILE, metavar="FILE", help="Write the current findings as a baseline file.")
+    add("--config", type=FILE, metavar="FILE", help="Project config (default: .sigil.yaml at the scanned root).")
+    add("--state-db", type=FILE, metavar="FILE", help="State database: report file changes and drift since the last run.")
+    add("--spool", type=DIRECTORY, metavar="DIRECTORY", help="Append events durably to this spool directory (for `sigil upload`).")
+    add("--policy", type=FILE, metavar="FILE", help="Policy YAML (targets, workspace roots, host id strategy).")
+    add("--watch", action="store_true", help="Keep running: re-score a surface the moment one of its files changes.")
+    add("--poll", action="store_true", help="With --watch: poll instead of kernel notifications (NFS, 9p, containers).")
+    add("--example", action="store_true", help="Scan the example repository bundled with sigil-scan (a quick demo).")
+    add("--follow-symlinks", action="store_true", help="Read guard files that are symlinks to outside the scanned root.")
+    add("--color", dest="colour", choices=("auto", "always", "never"), default="auto", help="Colour in text output (NO_COLOR is respected).")
+    add("-q", "--quiet", action="store_true", help="No summary on stderr.")
+    add("-v", "--verbose", action="store_true", help="Show clean surfaces and file hashes too.")
+
+
+def run_scan(args: argparse.Namespace) -> int:
     """Scan PATHS (default .) for AI agent guard surfaces; `sigil scan ~` scans a home directory."""
-    req = ScanRequest(**kwargs)
+    options = vars(args)
+    example, fail_on, paths = options.pop("example"), options.pop("fail_on"), tuple(options.pop("paths"))
+    req = ScanRequest(paths=paths, **options)
     req.fail_on = fail_on or ""
     if example:
         req.paths = (*req.paths, Path(__file__).resolve().parent.parent / "examples" / "risky-repo")
@@ -268,10 +317,10 @@ def scan(example: bool, fail_on: str | None, **kwargs: Any) -> None:
 
         for problem in result.problems:
             if req.fmt != "text":
-                click.echo(f"sigil: {safe(problem.message)}", err=True)
-        click.echo(f"sigil: {summary(result)}", err=True)
+                echo(f"sigil: {safe(problem.message)}", err=True)
+        echo(f"sigil: {summary(result)}", err=True)
     code = exit_code(result, req.fail_on)
-    sys.exit(0 if code == 1 and req.exit_zero else code)
+    return 0 if code == 1 and req.exit_zero else code
 
 
 def render(req: ScanRequest, result: ScanResult, display: Any, scanner: Any, events: list[dict[str, Any]] | None) -> str:
@@ -305,16 +354,18 @@ def render(req: ScanRequest, result: ScanResult, display: Any, scanner: Any, eve
     raise SigilError(f"--format {req.fmt} is not available in this build yet")
 
 
-@click.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--home", "home_flag", is_flag=True, help="Explain a home-directory scan.")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False))
-def explain(paths: tuple[Path, ...], home_flag: bool, rules_dirs: tuple[Path, ...]) -> None:
+def explain_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", type=PathArg(), metavar="PATHS")
+    parser.add_argument("--home", dest="home_flag", action="store_true", help="Explain a home-directory scan.")
+    parser.add_argument("--rules", dest="rules_dirs", action=AppendTuple, default=(), type=DIRECTORY, metavar="DIRECTORY")
+
+
+def run_explain(args: argparse.Namespace) -> int:
     """Print the arithmetic behind each surface's score."""
     from sigil_scan.formats.text import safe
 
     try:
-        result, display, scanner = run(ScanRequest(paths=paths, home_flag=home_flag, rules_dirs=rules_dirs))
+        result, display, scanner = run(ScanRequest(paths=tuple(args.paths), home_flag=args.home_flag, rules_dirs=args.rules_dirs))
     except SigilError as exc:
         fail(str(exc))
     rubric = scanner.rubric
@@ -338,4 +389,9 @@ def explain(paths: tuple[Path, ...], home_flag: bool, rules_dirs: tuple[Path, ..
         lines.append("")
     bounds = {b.wire: v for v, b in rubric.bounds}
     lines.append(f"buckets: score < {bounds['medium']:g} low, < {bounds['high']:g} medium, < {bounds['critical']:g} high, else critical")
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
+    return 0
+
+
+scan = Leaf(run_scan.__doc__ or "", scan_arguments, run_scan)
+explain = Leaf(run_explain.__doc__ or "", explain_arguments, run_explain)

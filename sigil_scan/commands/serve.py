@@ -2,33 +2,36 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 from pathlib import Path
 
-import click
-
+from sigil_scan.commands.argparsing import DIRECTORY, FILE, IntRange, leaf, with_default
 from sigil_scan.commands.common import fail
 
-_File = click.Path(path_type=Path, dir_okay=False)
+_PORT, _BODY, _BATCH = IntRange(0, 65535), IntRange(1024), IntRange(1)
 
 
-@click.command()
-@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8443, show_default=True, help="Port (0: any free port; see --port-file).")
-@click.option("--cert", type=_File, required=True, help="Server certificate chain (PEM).")
-@click.option("--key", type=_File, required=True, help="Server private key (PEM).")
-@click.option("--client-ca", type=_File, help="CA that signs client certificates (mTLS).")
-@click.option("--require-client-cert", is_flag=True, help="Refuse clients without a certificate from --client-ca.")
-@click.option("--tokens-file", type=_File, help="YAML host_id: token; when given, uploads need the host's bearer token.")
-@click.option("--read-token-file", type=_File, help="File holding the bearer token of the read API (disabled without it).")
-@click.option("--db", type=_File, default=Path("sigil-serve.db"), show_default=True, help="sqlite database of received events.")
-@click.option("--packs-dir", type=click.Path(path_type=Path, file_okay=False), help="Directory whose newest file is served as the signed rule pack.")
-@click.option("--port-file", type=_File, help="Write the listening port here once bound.")
-@click.option("--max-body-bytes", type=click.IntRange(1024), default=8 * 1024 * 1024, show_default=True)
-@click.option("--max-batch-events", type=click.IntRange(1), default=5000, show_default=True)
-@click.option("--verbose", is_flag=True, help="Log every request to stderr.")
-def serve(
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--bind", default="127.0.0.1", metavar="TEXT", help=with_default("Address to listen on.", "127.0.0.1"))
+    add("--port", type=_PORT, default=8443, metavar="INTEGER", help=with_default("Port (0: any free port; see --port-file).", 8443, range_=_PORT))
+    add("--cert", type=FILE, required=True, metavar="FILE", help="Server certificate chain (PEM).  [required]")
+    add("--key", type=FILE, required=True, metavar="FILE", help="Server private key (PEM).  [required]")
+    add("--client-ca", type=FILE, metavar="FILE", help="CA that signs client certificates (mTLS).")
+    add("--require-client-cert", action="store_true", help="Refuse clients without a certificate from --client-ca.")
+    add("--tokens-file", type=FILE, metavar="FILE", help="YAML host_id: token; when given, uploads need the host's bearer token.")
+    add("--read-token-file", type=FILE, metavar="FILE", help="File holding the bearer token of the read API (disabled without it).")
+    add("--db", type=FILE, default=Path("sigil-serve.db"), metavar="FILE", help=with_default("sqlite database of received events.", "sigil-serve.db"))
+    add("--packs-dir", type=DIRECTORY, metavar="DIRECTORY", help="Directory whose newest file is served as the signed rule pack.")
+    add("--port-file", type=FILE, metavar="FILE", help="Write the listening port here once bound.")
+    add("--max-body-bytes", type=_BODY, default=8 * 1024 * 1024, metavar="INTEGER", help=with_default("", 8 * 1024 * 1024, range_=_BODY))
+    add("--max-batch-events", type=_BATCH, default=5000, metavar="INTEGER", help=with_default("", 5000, range_=_BATCH))
+    add("--verbose", action="store_true", help="Log every request to stderr.")
+
+
+def _serve(
     bind: str,
     port: int,
     cert: Path,
@@ -75,3 +78,6 @@ def serve(
         fail(str(exc))
     except KeyboardInterrupt:
         pass
+
+
+serve = leaf(_serve, _arguments)

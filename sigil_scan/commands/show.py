@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-import click
-
 from sigil_scan import __version__
-from sigil_scan.commands.common import home_dir
+from sigil_scan.commands.argparsing import FILE, Group, leaf
+from sigil_scan.commands.common import echo, home_dir
+
+PLATFORMS = ("linux", "macos", "windows")
+
+show = Group(
+    "Show what the scanner would look at on this machine.",
+    {
+        "paths": (f"{__name__}:show_paths", "Every user, managed and application surface for this machine, found or not."),
+        "config": (f"{__name__}:show_config", "The effective configuration: rule sources, rubric, discovery settings and merged policy."),
+    },
+)
 
 
-@click.group()
-def show() -> None:
-    """Show what the scanner would look at on this machine."""
+def _paths_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--platform", choices=PLATFORMS, help="Resolve for another platform.")
 
 
-@show.command("paths")
-@click.option("--platform", type=click.Choice(["linux", "macos", "windows"]), help="Resolve for another platform.")
-def show_paths(platform: str | None) -> None:
+def _show_paths(platform: str | None) -> None:
     """Every user, managed and application surface for this machine, found or not."""
     from sigil_scan.engine.library import load_library
     from sigil_scan.surfaces import ProjectIndex, current_platform, existing, global_surfaces
@@ -31,24 +38,29 @@ def show_paths(platform: str | None) -> None:
     for surface in global_surfaces(library, platform=chosen, home=home_dir()):
         found = existing(surface.pattern) if chosen == current_platform() else []
         mark = "found  " if found else "absent "
-        click.echo(f"{mark} {surface.spec.tool:<14} {surface.spec.scope.value:<12} {surface.pattern}")
-    click.echo("")
-    click.echo("project surfaces (relative to each project root):")
+        echo(f"{mark} {surface.spec.tool:<14} {surface.spec.scope.value:<12} {surface.pattern}")
+    echo("")
+    echo("project surfaces (relative to each project root):")
     for p in ProjectIndex(library, chosen).patterns:
-        click.echo(f"        {p.spec.tool:<14} {'/'.join(p.parts)}")
+        echo(f"        {p.spec.tool:<14} {'/'.join(p.parts)}")
 
 
-@show.command("config")
-@click.option("--policy", type=click.Path(path_type=Path, dir_okay=False), help="Policy YAML to merge (default: policy.yaml in the config dir, if present).")
-@click.option("--platform", type=click.Choice(["linux", "macos", "windows"]), help="Resolve the policy for another platform.")
-def show_config(policy: Path | None, platform: str | None) -> None:
+show_paths = leaf(_show_paths, _paths_arguments)
+
+
+def _config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", type=FILE, metavar="FILE", help="Policy YAML to merge (default: policy.yaml in the config dir, if present).")
+    parser.add_argument("--platform", choices=PLATFORMS, help="Resolve the policy for another platform.")
+
+
+def _show_config(policy: Path | None, platform: str | None) -> None:
     """The effective configuration: rule sources, rubric, discovery settings and merged policy."""
     from sigil_scan.engine.library import load_library
     from sigil_scan.resources import rules_dir
 
     library = load_library()
     effective = _effective_policy(library, policy, platform)
-    click.echo(json.dumps(
+    echo(json.dumps(
         {
             "policy": effective,
             "version": __version__,
@@ -61,6 +73,9 @@ def show_config(policy: Path | None, platform: str | None) -> None:
         },
         indent=2,
     ))
+
+
+show_config = leaf(_show_config, _config_arguments)
 
 
 def _effective_policy(library: Any, policy: Path | None, platform: str | None) -> dict[str, Any] | None:
@@ -83,15 +98,18 @@ def _effective_policy(library: Any, policy: Path | None, platform: str | None) -
     return merged.wire(home=home_dir(), env=os.environ)
 
 
-@click.command()
-def doctor() -> None:
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def _doctor() -> None:
     """Check the installation: libraries, the rule library against its schemas, this machine."""
     problems = 0
 
     def line(ok: bool, text: str) -> None:
         nonlocal problems
         problems += 0 if ok else 1
-        click.echo(f"{'ok  ' if ok else 'FAIL'} {text}")
+        echo(f"{'ok  ' if ok else 'FAIL'} {text}")
 
     import yaml
 
@@ -129,7 +147,12 @@ def doctor() -> None:
     sys.exit(1 if problems else 0)
 
 
-@click.command()
-def version() -> None:
+doctor = leaf(_doctor, _no_arguments)
+
+
+def _version() -> None:
     """Print the version."""
-    click.echo(f"sigil-scan {__version__}")
+    echo(f"sigil-scan {__version__}")
+
+
+version = leaf(_version, _no_arguments)

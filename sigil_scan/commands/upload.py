@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
 from pathlib import Path
 
-import click
+from sigil_scan.commands.argparsing import DIRECTORY, FILE, leaf
+from sigil_scan.commands.common import echo, fail
 
-from sigil_scan.commands.common import fail
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--config", dest="config_path", type=FILE, metavar="FILE", help="Upload config (YAML). Default: ~/.config/sigil-scan/upload.yaml")
+    add("--spool", type=DIRECTORY, metavar="DIRECTORY", help="Spool directory (overrides the config).")
+    add("--follow", action="store_true", help="Keep running: deliver new events as `sigil scan --watch` writes them.")
+    add("--max-seconds", type=float, default=None, help=argparse.SUPPRESS)  # --follow: stop after this many seconds (tests)
 
 
-@click.command()
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Upload config (YAML). Default: ~/.config/sigil-scan/upload.yaml")
-@click.option("--spool", type=click.Path(path_type=Path, file_okay=False), help="Spool directory (overrides the config).")
-@click.option("--follow", is_flag=True, help="Keep running: deliver new events as `sigil scan --watch` writes them.")
-@click.option("--max-seconds", type=float, default=None, hidden=True, help="--follow: stop after this many seconds (tests).")
-def upload(config_path: Path | None, spool: Path | None, follow: bool, max_seconds: float | None) -> None:
+def _upload(config_path: Path | None, spool: Path | None, follow: bool, max_seconds: float | None) -> None:
     """Deliver spooled events over HTTPS/mTLS (native receiver, Splunk HEC, Elasticsearch _bulk) or syslog/TLS.
 
     Secrets (tokens) come from files or environment variables named in the config, never from
@@ -35,7 +38,7 @@ def upload(config_path: Path | None, spool: Path | None, follow: bool, max_secon
         if spool is not None:
             config.spool = spool
         stop = threading.Event()
-        uploader = Uploader(config, log=lambda text: click.echo(text, err=True), stop=stop)
+        uploader = Uploader(config, log=lambda text: echo(text, err=True), stop=stop)
     except SigilError as exc:
         fail(str(exc))
         return
@@ -53,5 +56,8 @@ def upload(config_path: Path | None, spool: Path | None, follow: bool, max_secon
     finally:
         uploader.close()
     st = uploader.status
-    click.echo(f"sigil: upload: {st.delivered} delivered, {st.lag_events} pending, {st.dead_letters} dead-lettered", err=True)
+    echo(f"sigil: upload: {st.delivered} delivered, {st.lag_events} pending, {st.dead_letters} dead-lettered", err=True)
     sys.exit(0 if drained else 2)
+
+
+upload = leaf(_upload, _arguments)

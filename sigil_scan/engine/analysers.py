@@ -43,9 +43,9 @@ def shell_executes(value: Any, arg: Any, ctx: EvalContext) -> Result:
         return None
     wanted = _categories(arg)
     key = ("shell-hits", 0, value)  # one analysis per command, whichever categories a rule wants
-    hits = ctx.memo.get(key)
+    hits = ctx.shared.get(key)
     if hits is None:
-        hits = ctx.memo[key] = shell.analyse_command(value, ctx.patterns)
+        hits = ctx.shared[key] = shell.analyse_command(value, ctx.patterns)
     for hit in hits:
         if wanted is None or hit.category in wanted:
             return _hit_captures(hit)
@@ -206,3 +206,12 @@ ANALYSERS: dict[str, Callable[[Any, Any, EvalContext], Result]] = {
     "permission-broad": permission_broad,
     **GUARD_ANALYSERS,
 }
+
+# Analysers whose answer depends only on the value, the rule argument and the pattern sets (not
+# on the home, the project directory or files on disk, and with no side effect on the context):
+# the evaluator may reuse their results across the surfaces of a scan (EvalContext.shared).
+PURE_ANALYSERS = frozenset({
+    "shell-executes", "broad-hook-matcher", "secret-literal", "url-remote", "url-insecure",
+    "permission-broad", "package-unpinned", "launcher-shell", "transient-path", "protects-secrets",
+    "dangerous-allow", "domain-open", "instruction-directive", "hidden-text",
+})

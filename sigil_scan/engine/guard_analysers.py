@@ -16,6 +16,7 @@ from typing import Any
 
 from sigil_scan import shell
 from sigil_scan.engine.context import EvalContext
+from sigil_scan.engine.lazyre import LazyPattern
 from sigil_scan.redact import redact
 from sigil_scan.resources import rules_dir
 from sigil_scan.yamlload import load_yaml
@@ -62,7 +63,7 @@ def _base(word: str) -> str:
     return name
 
 
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_ASSIGNMENT = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def _strip_env(argv: list[str]) -> list[str]:
@@ -81,17 +82,38 @@ def _strip_env(argv: list[str]) -> list[str]:
 # package-unpinned
 
 
+@cache
+def _runner_table() -> tuple[tuple[list[str], dict[str, Any]], ...]:
+    """(lower-cased words, spec) of every package runner, in file order (built once)."""
+    return tuple(([w.lower() for w in spec["words"]], spec) for spec in _data("mcp_launchers")["package_runners"])
+
+
+@cache
+def _runner_flags(index: int) -> tuple[frozenset[str], frozenset[str]]:
+    spec = _runner_table()[index][1]
+    return frozenset(f.lower() for f in spec.get("package_flags") or []), frozenset(f.lower() for f in spec.get("value_flags") or [])
+
+
 def _runner(argv: list[str]) -> tuple[dict[str, Any], list[str]] | None:
+    found = _runner_at(argv)
+    return None if found is None else (found[1], argv[len(found[2]) :])
+
+
+def _runner_at(argv: list[str]) -> tuple[int, dict[str, Any], list[str]] | None:
     words = [_base(argv[0])] + [a.lower() for a in argv[1:4]]
-    for spec in _data("mcp_launchers")["package_runners"]:
-        need = [w.lower() for w in spec["words"]]
+    for index, (need, spec) in enumerate(_runner_table()):
         if words[: len(need)] == need:
-            return spec, argv[len(need) :]
+            return index, spec, need
     return None
 
 
+@cache
+def _floating_tags() -> frozenset[str]:
+    return frozenset(str(t).lower() for t in _data("mcp_launchers")["floating_tags"])
+
+
 def _floating(tag: str) -> bool:
-    return tag.lower() in {str(t).lower() for t in _data("mcp_launchers")["floating_tags"]}
+    return tag.lower() in _floating_tags()
 
 
 def _npm_pinned(spec: str) -> tuple[bool, str]:
@@ -145,13 +167,13 @@ def package_unpinned(value: Any, arg: Any, ctx: EvalContext) -> Result:
     argv = _strip_env(argv_of(value))
     if not argv:
         return None
-    found = _runner(argv)
+    found = _runner_at(argv)
     if found is None:
         return None
-    spec, rest = found
+    index, spec, need = found
+    rest = argv[len(need) :]
     style = spec["style"]
-    package_flags = {f.lower() for f in spec.get("package_flags") or []}
-    value_flags = {f.lower() for f in spec.get("value_flags") or []}
+    package_flags, value_flags = _runner_flags(index)
     packages: list[str] = []
     positional: str | None = None
     i = 0
@@ -292,7 +314,7 @@ def protects_secrets(value: Any, arg: Any, ctx: EvalContext) -> Result:
 # dangerous-allow
 
 _PREFIX_TOOLS = frozenset({"Shell", "run_shell_command", "ShellTool"})
-_TOOL_RULE = re.compile(r"^\s*([A-Za-z_][\w]*)\s*\((.*)\)\s*$", re.DOTALL)
+_TOOL_RULE = LazyPattern(r"^\s*([A-Za-z_][\w]*)\s*\((.*)\)\s*$", re.DOTALL)
 
 
 @cache
@@ -434,7 +456,7 @@ def _marker_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str
 
 
 _CATEGORY_KIND = {"fetch_execute": "fetch_pipe", "destructive": "destructive", "obfuscation": "obfuscation"}
-_SPAN = re.compile(r"`([^`\n]+)`")
+_SPAN = LazyPattern(r"`([^`\n]+)`")
 
 
 def instruction_directive(value: Any, arg: Any, ctx: EvalContext) -> Result:
@@ -496,8 +518,8 @@ GUARD_ANALYSERS = {
 
 _INTERPRETERS = frozenset({"node", "nodejs", "python", "python3", "py", "deno", "bun", "ruby", "perl", "php", "tsx", "ts-node", "java", "dotnet", "bash", "sh", "zsh", "pwsh", "powershell", "uv", "poetry", "pipenv", "cargo", "go", "npm", "pnpm", "yarn", "mcp"})
 _RUN_WORDS = frozenset({"run", "exec", "start", "dev", "serve", "-jar", "--", "tool"})
-_SYSTEM = re.compile(r"^(/usr/|/bin/|/sbin/|/opt/homebrew/|/snap/|/nix/|/Applications/|[a-z]:/(program files|windows)/)", re.IGNORECASE)
-_PROJECT_VARS = re.compile(r"^(\$\{?(workspaceFolder|CLAUDE_PROJECT_DIR|GEMINI_PROJECT_DIR|PWD|PROJECT_ROOT)\}?)", re.IGNORECASE)
+_SYSTEM = LazyPattern(r"^(/usr/|/bin/|/sbin/|/opt/homebrew/|/snap/|/nix/|/Applications/|[a-z]:/(program files|windows)/)", re.IGNORECASE)
+_PROJECT_VARS = LazyPattern(r"^(\$\{?(workspaceFolder|CLAUDE_PROJECT_DIR|GEMINI_PROJECT_DIR|PWD|PROJECT_ROOT)\}?)", re.IGNORECASE)
 
 
 def _absolute(word: str) -> bool:
@@ -559,6 +581,6 @@ def launch_unreviewed(value: Any, arg: Any, ctx: EvalContext) -> Result:
     return {"launch": "installed_command", "program": redact(first)}
 
 
-_SCRIPT = re.compile(r"\.(m?js|cjs|ts|py|rb|pl|php|jar|dll|sh|ps1)$", re.IGNORECASE)
+_SCRIPT = LazyPattern(r"\.(m?js|cjs|ts|py|rb|pl|php|jar|dll|sh|ps1)$", re.IGNORECASE)
 
 GUARD_ANALYSERS["launch-unreviewed"] = launch_unreviewed

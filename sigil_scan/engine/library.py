@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -131,47 +132,164 @@ def _surface_entries(doc: dict[str, Any]) -> list[SurfaceEntry]:
 def load_library(extra_dirs: list[Path] | None = None, *, include_bundled: bool = True) -> RuleLibrary:
     """Load the bundled library, then each extra directory on top (same id = replaced)."""
     library = RuleLibrary()
-    dirs: list[tuple[Path, bool]] = []
+    dirs: list[tuple[Path, bool, bool]] = []
     if include_bundled:
-        dirs.append((rules_dir(), False))
-    dirs.extend((Path(d), True) for d in extra_dirs or [])
-    for directory, external in dirs:
+        dirs.append((rules_dir(), False, True))
+    dirs.extend((Path(d), True, False) for d in extra_dirs or [])
+    for directory, external, bundled in dirs:
         if not directory.is_dir():
             raise SigilError(f"{directory}: rules directory not found")
-        _load_dir(library, directory, external)
+        _load_dir(library, directory, external, bundled=bundled)
     return library
 
 
-def _load_dir(library: RuleLibrary, directory: Path, external: bool) -> None:
+# The parsed documents of one rules directory, in load order: what _apply_docs needs.
+# [rubric] (empty without rubric.yaml), surface documents, (pattern set name, document), rules
+Docs = tuple[list[Any], list[Any], list[tuple[str, Any]], list[dict[str, Any]]]
+_BLOB = "library-v1"
+
+
+def _load_dir(library: RuleLibrary, directory: Path, external: bool, *, bundled: bool = False) -> None:
     library.sources.append(directory)
+    if bundled and not external:
+        docs = _bundled_docs(directory)
+        try:
+            _apply_docs(library, docs, directory)
+            return
+        except (KeyError, TypeError, ValueError, AttributeError):  # a cached blob of the wrong shape
+            library.surfaces, library.rules, library.patterns, library.rubric = [], [], {}, {}
+            docs = _read_docs(directory, external=False)
+            _apply_docs(library, docs, directory)
+            return
+    _apply_docs(library, _read_docs(directory, external), directory)
+
+
+def _read_docs(directory: Path, external: bool) -> Docs:
+    """Parse (and, for external input, validate) every document of one rules directory."""
+    rubric = []
     rubric_file = directory / "rubric.yaml"
     if rubric_file.is_file():
-        rubric = _read(rubric_file)
+        rubric.append(_read(rubric_file))
         if external:
-            validate(rubric, "rubric", rubric_file)
-        if library.rubric:
-            _overlay_rubric(library, rubric, rubric_file)
-        else:
-            library.rubric = rubric
+            validate(rubric[0], "rubric", rubric_file)
+    surfaces = []
     for path in _yaml_files(directory / "surfaces"):
         doc = _read(path)
         if external:
             validate(doc, "surfaces", path)
-        for entry in _surface_entries(doc):
-            library.surfaces = [s for s in library.surfaces if s.spec.id != entry.spec.id]
-            library.surfaces.append(entry)
+        surfaces.append(doc)
+    patterns = []
     for path in _yaml_files(directory / "patterns"):
         doc = _read(path)
         if external:
             validate(doc, "patterns", path)
-        library.patterns[path.stem] = doc
+        patterns.append((path.stem, doc))
+    rules = []
     for path in _yaml_files(directory / "rules"):
         doc = _read(path)
         if external:
             validate(doc, "rule", path)
         doc["_source"] = os.fspath(path)
+        rules.append(doc)
+    return rubric, surfaces, patterns, rules
+
+
+def _apply_docs(library: RuleLibrary, docs: Docs, directory: Path) -> None:
+    rubric, surfaces, patterns, rules = docs
+    for doc in rubric:
+        if library.rubric:
+            _overlay_rubric(library, doc, directory / "rubric.yaml")
+        else:
+            library.rubric = doc
+    for doc in surfaces:
+        for entry in _surface_entries(doc):
+            library.surfaces = [s for s in library.surfaces if s.spec.id != entry.spec.id]
+            library.surfaces.append(entry)
+    for stem, doc in patterns:
+        library.patterns[stem] = doc
+    for doc in rules:
         library.rules = [r for r in library.rules if r["id"] != doc["id"]]
         library.rules.append(doc)
+
+
+_RACY_NS = 2_000_000_000
+
+
+def _tree_key(directory: Path) -> str | None:
+    """A key that changes whenever a library file is added, removed, replaced or written: the
+    size, mtime, ctime and inode of every file the loader reads (a stat each, no reads).
+
+    None (no cache) while a file was modified in the last two seconds: on a file system with
+    coarse timestamps a second write in the same tick would keep the key (git's "racy" rule)."""
+    from sigil_scan import __version__
+
+    parts = [b"library-v1", __version__.encode(), os.fsencode(directory)]
+    newest = 0
+    try:
+        st = os.stat(directory / "rubric.yaml")
+        parts.append(b"rubric.yaml %d %d %d %d" % (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+        newest = st.st_mtime_ns
+    except FileNotFoundError:
+        parts.append(b"-")
+    except OSError:
+        return None
+    for sub in ("surfaces", "patterns", "rules"):
+        stack = [os.path.join(directory, sub)]
+        while stack:
+            current = stack.pop()
+            try:
+                with os.scandir(current) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except FileNotFoundError:
+                parts.append(b"-" + os.fsencode(current))
+                continue
+            except OSError:
+                return None
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.name.endswith((".yaml", ".yml")):
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        return None  # a dangling link: load without the cache
+                    parts.append(b"%s %d %d %d %d" % (os.fsencode(entry.path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+                    newest = max(newest, st.st_mtime_ns)
+    if time.time_ns() - newest < _RACY_NS:
+        return None
+    return cache.key_of(*parts)
+
+
+def blob_name(directory: Path) -> str:
+    """The cache blob of one library location: several installs (venvs, pipx, pre-commit's own
+    environment) share the user's cache directory and must not keep replacing each other's."""
+    return f"{_BLOB}-{cache.key_of(os.fsencode(directory))[:16]}"
+
+
+def _bundled_docs(directory: Path) -> Docs:
+    """The bundled library's documents: from one cache blob when no file changed since it was
+    written (one read and one json.loads instead of a read, hash and lookup per file)."""
+    key = _tree_key(directory) if cache.cache_dir() is not None else None
+    name = blob_name(directory)
+    if key is not None:
+        payload = cache.get_blob(name, key)
+        if payload is not None:
+            try:
+                rubric, surfaces, patterns, rules = json.loads(payload)
+                if isinstance(rubric, list) and isinstance(surfaces, list) and isinstance(rules, list):
+                    return rubric, surfaces, [(str(stem), doc) for stem, doc in patterns], rules
+            except (ValueError, TypeError):  # not ours after all: read the files
+                pass
+    docs = _read_docs(directory, external=False)
+    if key is not None:
+        try:
+            text = json.dumps(docs, allow_nan=False, separators=(",", ":"))
+            exact = json.loads(text) == [docs[0], docs[1], [list(p) for p in docs[2]], docs[3]]
+        except (TypeError, ValueError, RecursionError):
+            exact = False
+        if exact:  # only what JSON gives back unchanged (no dates, no integer keys)
+            cache.put_blob(name, key, text.encode("utf-8", "surrogatepass"))
+    return docs
 
 
 def _overlay_rubric(library: RuleLibrary, overlay: dict[str, Any], where: Path) -> None:

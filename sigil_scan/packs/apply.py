@@ -161,7 +161,7 @@ def _shown(path: Path) -> str:
 
 def load_for_scan(library: Any, *, packs: tuple[Path, ...], trust_path: Path | None, state_db: Path | None, text_format: bool, quiet: bool) -> tuple[Any, list[dict[str, Any]], list[Any]]:
     """The `sigil scan` step: (library, rule_pack_* events, scan problems for explicit rejections)."""
-    import click
+    import sys
 
     from sigil_scan.formats.text import safe
     from sigil_scan.locations import default_state_db, packs_dir
@@ -179,14 +179,14 @@ def load_for_scan(library: Any, *, packs: tuple[Path, ...], trust_path: Path | N
         if outcome.pack is not None:
             if not quiet:
                 p = outcome.pack
-                click.echo(f"sigil: rule pack {p.name} {safe(p.version)} (sequence {p.sequence}, key {p.key_id}) applied", err=True)
+                print(f"sigil: rule pack {p.name} {safe(p.version)} (sequence {p.sequence}, key {p.key_id}) applied", file=sys.stderr, flush=True)
             continue
         assert outcome.rejection is not None
         message = f"rule pack {shown} rejected ({outcome.rejection.reason}): {outcome.rejection.detail}"
         if outcome.explicit:
             problems.append(ScanProblem(outcome.path, "config", message))
             if text_format:  # other formats print every problem on stderr already
-                click.echo(f"sigil: error: {safe(message)}", err=True)
+                print(f"sigil: error: {safe(message)}", file=sys.stderr, flush=True)
         else:
             library.warnings.append(f"installed {message}; its rules are not used")
     return library, events, problems

@@ -12,12 +12,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sigil_scan.engine.lazyre import LazyPattern
 from sigil_scan.model import Document, Position
 from sigil_scan.parsers.base import LineIndex, ParseError
 
-_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?(?:\*/|\Z)', re.DOTALL)
-_TRAILING_COMMA = re.compile(r'"(?:[^"\\\n]|\\.)*"|,(?=\s*[}\]])')
-_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+_COMMENT_OR_STRING = LazyPattern(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?(?:\*/|\Z)', re.DOTALL)
+_TRAILING_COMMA = LazyPattern(r'"(?:[^"\\\n]|\\.)*"|,(?=\s*[}\]])')
+# ':' is no token: it only separates a key from its value, which the frame state already knows
+# (and a bare word never contains one), so finditer skips it like whitespace
+_TOKEN = LazyPattern(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],]|[^\s{}\[\]:,"]+')
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -53,68 +56,100 @@ def _loads(path: Path, text: str, lenient: bool) -> tuple[Any, str, list[str]]:
         return value, cleaned, notes
 
 
+# key-path tables by text: a table is a pure function of the text and only ever read, and the same
+# settings or .mcp.json file is often committed to many repositories (templates, monorepo tools)
+_INDEXES: dict[str, dict[tuple[str | int, ...], int]] = {}
+_INDEXES_MAX = 128
+_INDEXED_TEXT_MAX = 16 * 1024
+
+
 def _locator(cleaned: str) -> Any:
-    table: dict[tuple[str | int, ...], tuple[int, int]] | None = None
+    table: dict[tuple[str | int, ...], int] | None = None
+    lines: LineIndex | None = None
 
     def locate(key_path: tuple[str | int, ...]) -> Position | None:
-        nonlocal table
+        nonlocal table, lines
         if table is None:
-            table = _index(cleaned)
+            table = _INDEXES.get(cleaned)
+            if table is None:
+                table = _index(cleaned)
+                if len(cleaned) <= _INDEXED_TEXT_MAX:  # bounded memory: small files only
+                    if len(_INDEXES) >= _INDEXES_MAX:
+                        _INDEXES.clear()
+                    _INDEXES[cleaned] = table
         # fall back to the nearest located ancestor (a finding on a missing key points at its parent)
-        for cut in range(len(key_path), -1, -1):
+        hit = table.get(key_path if type(key_path) is tuple else tuple(key_path))
+        cut = len(key_path)
+        while hit is None and cut > 0:
+            cut -= 1
             hit = table.get(tuple(key_path[:cut]))
-            if hit is not None:
-                return Position(*hit)
-        return None
+        if hit is None:
+            return None
+        if lines is None:
+            lines = LineIndex(cleaned)
+        return Position(*lines.position(hit))
 
     return locate
 
 
-def _index(text: str) -> dict[tuple[str | int, ...], tuple[int, int]]:
-    """One pass over the tokens: key path -> (line, column) of its key (or of an array item)."""
-    lines = LineIndex(text)
-    table: dict[tuple[str | int, ...], tuple[int, int]] = {(): (1, 1)}
-    # each frame: [kind, path, next_index_or_key, expecting_key]
+def _index(text: str) -> dict[tuple[str | int, ...], int]:
+    """One pass over the tokens: key path -> offset of its key (or of an array item).
+
+    Hot (every parsed JSON file with a finding-worthy fact), so: offsets, not (line, column)
+    (converted only for the paths looked up), a key without a backslash is sliced rather than
+    json-decoded (the same string), and a path tuple is built only for containers.
+    """
+    table: dict[tuple[str | int, ...], int] = {(): 0}
+    # each frame: [is_object, path, next_index, expecting_key]
     stack: list[list[Any]] = []
-    path: tuple[str | int, ...] = ()
+    frame: list[Any] | None = None
     pending_key: str | None = None
+    loads = json.loads
     for match in _TOKEN.finditer(text):
-        tok = match.group(0)
-        frame = stack[-1] if stack else None
-        if frame is not None and frame[0] == "obj" and frame[3] and tok.startswith('"'):
-            try:
-                pending_key = json.loads(tok)
-            except ValueError:
-                pending_key = tok.strip('"')
+        tok = match.group()
+        first = tok[0]
+        if first == '"' and frame is not None and frame[0] and frame[3]:
+            if "\\" not in tok:
+                pending_key = tok[1:-1]
+            else:
+                try:
+                    pending_key = loads(tok)
+                except ValueError:
+                    pending_key = tok.strip('"')
             # assigned, not setdefault: with a duplicate key json keeps the last value, so the
             # line must be the last one too (an earlier harmless duplicate must not hide it)
             key_path = (*frame[1], pending_key)
-            table[key_path] = lines.position(match.start())
+            table[key_path] = match.start()
             frame[3] = False
             continue
-        if tok == ":" or tok == ",":
-            if tok == "," and frame is not None:
-                if frame[0] == "obj":
+        if first == ",":  # a bare word never holds ',' or brackets: these are exact tokens
+            if frame is not None:
+                if frame[0]:
                     frame[3] = True
                 else:
                     frame[2] += 1
             continue
-        if tok in "}]" and len(tok) == 1:
+        if first == "}" or first == "]":
             if stack:
                 stack.pop()
+                frame = stack[-1] if stack else None
             continue
         # a value starts here
         if frame is None:
-            path = ()
-        elif frame[0] == "obj":
+            path: tuple[str | int, ...] = ()
+        elif frame[0]:
+            if first != "{" and first != "[":
+                continue  # a scalar member: its key already has the position
             path = (*frame[1], pending_key if pending_key is not None else "")
         else:
             path = (*frame[1], frame[2])
-            table[path] = lines.position(match.start())
-        if tok == "{":
-            stack.append(["obj", path, None, True])
-        elif tok == "[":
-            stack.append(["arr", path, 0, False])
+            table[path] = match.start()
+        if first == "{":
+            frame = [True, path, None, True]
+            stack.append(frame)
+        elif first == "[":
+            frame = [False, path, 0, False]
+            stack.append(frame)
     return table
 
 

@@ -7,10 +7,10 @@ headers, array items and inline-table keys to their line and column.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
+from sigil_scan.engine.lazyre import LazyPattern
 from sigil_scan.model import Document, Position
 from sigil_scan.parsers.base import LineIndex, ParseError
 
@@ -19,7 +19,7 @@ try:
 except ImportError:  # pragma: no cover - Python >= 3.11 without tomli
     import tomllib as _toml  # type: ignore[no-redef]
 
-_BARE = re.compile(r"[A-Za-z0-9_\-]+")
+_BARE = LazyPattern(r"[A-Za-z0-9_\-]+")
 _BASIC_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "e": "\x1b", '"': '"', "\\": "\\"}
 Table = dict[tuple[str | int, ...], tuple[int, int]]
 

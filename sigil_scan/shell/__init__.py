@@ -16,9 +16,8 @@ network and interpreter-code shapes; script.py reads hook files safely.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 PatternSets = dict[str, Any]
 
@@ -34,8 +33,9 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class CommandHit:
+# A NamedTuple and a slotted class, not dataclasses: this package is imported by every scan, and
+# `import dataclasses` plus each @dataclass cost milliseconds of start-up (see model.py).
+class CommandHit(NamedTuple):
     category: str  # one of CATEGORIES
     pattern: str  # id of the pattern inside its set
     snippet: str  # the simple command that matched (capped at 120 chars, one line)
@@ -44,11 +44,18 @@ class CommandHit:
     chain: tuple[str, ...] = ()  # source chain: entry script, ..., file that matched
 
 
-@dataclass(slots=True)
 class ScriptAnalysis:
-    hits: list[CommandHit] = field(default_factory=list)
-    unscanned: str | None = None  # why the script could not be analysed, if it could not
-    files: list[tuple[Path, str | None, int | None]] = field(default_factory=list)  # (path, blake3, size)
+    __slots__ = ("hits", "unscanned", "files")
+
+    def __init__(
+        self,
+        hits: list[CommandHit] | None = None,
+        unscanned: str | None = None,  # why the script could not be analysed, if it could not
+        files: list[tuple[Path, str | None, int | None]] | None = None,  # (path, blake3, size)
+    ) -> None:
+        self.hits: list[CommandHit] = [] if hits is None else hits
+        self.unscanned = unscanned
+        self.files: list[tuple[Path, str | None, int | None]] = [] if files is None else files
 
 
 def analyse_command(command: str, patterns: PatternSets) -> list[CommandHit]:

@@ -15,7 +15,6 @@ end of the text and sets `Lexer.unterminated`, which the caller may use to retry
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 # Characters that end an unquoted plain run inside a word.
 _PLAIN = re.compile(r"[^\s'\"\\`$;&|()<>]+")
@@ -37,34 +36,44 @@ REDIRECT_OPS = frozenset({"<", ">", ">>", "<>", ">&", "<&", ">|", "&>", "&>>", "
 _MAX_NESTING = 40  # `$(` nesting deeper than this is treated as text (defends the recursion)
 
 
-@dataclass(slots=True)
+# Tokens are plain slotted classes, not dataclasses: nothing compares them by value, and
+# `import dataclasses` plus three @dataclass definitions cost ~3 ms of every scan's start-up.
 class Sub:
     """A nested command that runs: `$(…)`, backticks, `<(…)` or `>(…)`."""
 
-    kind: str  # "cmd" | "proc"
-    tokens: list[Token]
-    source: str
+    __slots__ = ("kind", "tokens", "source")
+
+    def __init__(self, kind: str, tokens: list[Token], source: str) -> None:
+        self.kind = kind  # "cmd" | "proc"
+        self.tokens = tokens
+        self.source = source
 
 
-@dataclass(slots=True)
 class Word:
-    value: str  # the word after quote removal; expansions are kept as written ("$HOME")
-    raw: str  # the word as written
-    line: int
-    quoted: bool = False  # any part was quoted or escaped
-    expands: bool = False  # contains a parameter expansion or substitution outside single quotes
-    subs: tuple[Sub, ...] = ()
+    __slots__ = ("value", "raw", "line", "quoted", "expands", "subs")
+
+    def __init__(
+        self, value: str, raw: str, line: int, quoted: bool = False, expands: bool = False, subs: tuple[Sub, ...] = ()
+    ) -> None:
+        self.value = value  # the word after quote removal; expansions are kept as written ("$HOME")
+        self.raw = raw  # the word as written
+        self.line = line
+        self.quoted = quoted  # any part was quoted or escaped
+        self.expands = expands  # contains a parameter expansion or substitution outside single quotes
+        self.subs = subs
 
 
-@dataclass(slots=True)
 class Op:
-    op: str
-    line: int
-    # Heredoc redirects (`<<`, `<<-`) get their body once the lexer reaches it.
-    body: str | None = None
-    body_line: int = 0
-    body_literal: bool = False  # quoted delimiter: no expansion, nothing in it runs
-    body_subs: tuple[Sub, ...] = ()
+    __slots__ = ("op", "line", "body", "body_line", "body_literal", "body_subs")
+
+    def __init__(self, op: str, line: int) -> None:
+        self.op = op
+        self.line = line
+        # Heredoc redirects (`<<`, `<<-`) get their body once the lexer reaches it.
+        self.body: str | None = None
+        self.body_line = 0
+        self.body_literal = False  # quoted delimiter: no expansion, nothing in it runs
+        self.body_subs: tuple[Sub, ...] = ()
 
 
 Token = Word | Op

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compile import Compiled
@@ -33,12 +32,15 @@ _SCRIPT_DIR = re.compile(
     r'|\$\{?(?:SCRIPT_DIR|SCRIPTDIR|SCRIPT_PATH|DIR|HERE|BASEDIR|BASE_DIR)\}?(?![A-Za-z0-9_])')
 
 
-@dataclass(slots=True)
+# plain slotted classes, not dataclasses: `import dataclasses` costs ~8 ms (see model.py)
 class FileRead:
-    data: bytes | None
-    digest: str | None
-    size: int | None
-    unscanned: str | None
+    __slots__ = ("data", "digest", "size", "unscanned")
+
+    def __init__(self, data: bytes | None, digest: str | None, size: int | None, unscanned: str | None) -> None:
+        self.data = data
+        self.digest = digest
+        self.size = size
+        self.unscanned = unscanned
 
 
 def read_capped(path: Path) -> FileRead:
@@ -117,14 +119,16 @@ def language_of(path: Path, text: str) -> str:
     return _EXT.get(path.suffix.lower(), "shell")
 
 
-@dataclass(slots=True)
 class ScriptState:
-    compiled: Compiled
-    base_dir: Path | None
-    home: Path | None
-    visited: set[Path] = field(default_factory=set)
-    files: list[tuple[Path, str | None, int | None]] = field(default_factory=list)
-    hits: list[tuple[RawHit, tuple[str, ...]]] = field(default_factory=list)
+    __slots__ = ("compiled", "base_dir", "home", "visited", "files", "hits")
+
+    def __init__(self, compiled: Compiled, base_dir: Path | None, home: Path | None) -> None:
+        self.compiled = compiled
+        self.base_dir = base_dir
+        self.home = home
+        self.visited: set[Path] = set()
+        self.files: list[tuple[Path, str | None, int | None]] = []
+        self.hits: list[tuple[RawHit, tuple[str, ...]]] = []
 
 
 def analyse_file(state: ScriptState, path: Path, chain: tuple[str, ...], depth: int) -> str | None:
