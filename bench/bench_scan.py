@@ -217,7 +217,8 @@ def many_repos(base: Path, count: int = 200) -> Path:
     for i in range(count):
         repo = root / f"repo{i:03d}"
         write(repo / ".claude" / "settings.json", RISKY)
-        write(repo / ".claude" / "hooks" / "guard.sh", GUARD)
+        # distinct per repository, so no content-keyed reuse flatters the figure
+        write(repo / ".claude" / "hooks" / "guard.sh", GUARD.replace("blocked", f"blocked by repo{i:03d}"))
         write(repo / ".mcp.json", MCP)
         for d in range(3):
             for f in range(5):

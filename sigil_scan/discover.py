@@ -47,11 +47,7 @@ class _Pruner:
         globs = [p for p in anchored if p not in self.paths]
         self.glob = re.compile("|".join(f"(?:{_glob_regex(g)})" for g in globs)) if globs else None
         self.max_depth = int(config.get("max_depth", 24))
-
-    def pruned(self, name: str, rel: str) -> bool:
-        if name in self.names or rel in self.paths:
-            return True
-        return self.glob is not None and self.glob.fullmatch(rel) is not None
+        # no pruned(name, rel) method: _walk tests these inline, once per directory entry
 
 
 def _is_pattern(name: str) -> bool:
@@ -150,10 +146,13 @@ def _explicit(path: Path, index: ProjectIndex, result: Discovery) -> None:
 
 def _walk(root: Path, index: ProjectIndex, pruner: _Pruner, result: Discovery, claimed: set[Path]) -> None:
     # The hot loop of a home scan (~170k entries): plain strings on the stack, a Path only for
-    # the few directories that hold a surface marker; no stat beyond what scandir's d_type gives.
+    # the few directories that hold a surface marker; no stat beyond what scandir's d_type gives;
+    # one pass over the entries per directory.
     markers = index.marker_names()
     has_globs = bool(index.first_globs)
-    names_pruned = pruner.names
+    skipped = markers | pruner.names  # one set lookup per entry decides both
+    anchored = pruner.paths
+    anchored_glob = pruner.glob
     max_depth = pruner.max_depth
     stack: list[tuple[str, str, int]] = [(os.fspath(root), "", 0)]
     while stack:
@@ -171,20 +170,16 @@ def _walk(root: Path, index: ProjectIndex, pruner: _Pruner, result: Discovery, c
             continue
         result.dirs_walked += 1
         result.files_seen += len(entries)
-        names = [e.name for e in entries]
-        if has_globs or not markers.isdisjoint(names):
-            here = Path(directory)
-            for path, spec in index.candidates_at(here, names):
-                if path in claimed:
-                    continue
-                claimed.add(path)
-                result.candidates.append(Candidate(path, spec, Scope(ScopeKind.PROJECT, path=here)))
-        if depth >= max_depth:
-            continue
+        descend = depth < max_depth
+        marked = has_globs
         subdirs: list[tuple[str, str, int]] = []
         for entry in entries:
             name = entry.name
-            if name in names_pruned or name in markers:
+            if name in skipped:
+                if name in markers:
+                    marked = True  # a marker is resolved below, never walked into
+                continue
+            if not descend:
                 continue
             try:
                 if not entry.is_dir(follow_symlinks=False):
@@ -192,9 +187,19 @@ def _walk(root: Path, index: ProjectIndex, pruner: _Pruner, result: Discovery, c
             except OSError:
                 continue
             child_rel = f"{rel}/{name}" if rel else name
-            if pruner.pruned(name, child_rel):
+            if child_rel in anchored or (anchored_glob is not None and anchored_glob.fullmatch(child_rel)):
                 continue
             subdirs.append((entry.path, child_rel, depth + 1))
-        # reversed so the walk visits directories in name order (stable output)
-        subdirs.sort(key=lambda t: t[1], reverse=True)
+        if marked:
+            here = Path(directory)
+            scope = Scope(ScopeKind.PROJECT, path=here)  # immutable: one per project root
+            for path, spec in index.candidates_at(here, [e.name for e in entries]):
+                if path in claimed:
+                    continue
+                claimed.add(path)
+                result.candidates.append(Candidate(path, spec, scope))
+        if len(subdirs) > 1:
+            # reversed so the walk visits directories in name order (stable output); within one
+            # directory the paths share their prefix, so they sort as the names do
+            subdirs.sort(reverse=True)
         stack.extend(subdirs)

@@ -121,8 +121,12 @@ def read_file(
                 return _fail(path, f"path leads outside the scanned root (to {real})", "outside_root")
         chunks: list[bytes] = []
         remaining = max_bytes + 1
+        # Ask for what fstat says is there (+1 to see EOF or growth), at least 64 KiB: os.read
+        # allocates the full request up front, and a 1 MiB request costs an mmap/munmap pair
+        # per call for a file of a few hundred bytes.
+        step = max(opened.st_size + 1, 1 << 16)
         while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 20))
+            chunk = os.read(fd, min(remaining, step))
             if not chunk:
                 break
             chunks.append(chunk)

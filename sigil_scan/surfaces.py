@@ -89,11 +89,14 @@ def existing(pattern: str) -> list[Path]:
 
 
 class ProjectPattern:
-    __slots__ = ("spec", "parts")
+    __slots__ = ("spec", "parts", "rest", "rest_magic", "first_magic")
 
     def __init__(self, spec: SurfaceSpec, parts: tuple[str, ...]) -> None:
         self.spec = spec
         self.parts = parts  # relative path split on "/", last part may be a glob
+        self.rest = parts[1:]  # below the first part (the walk's marker name)
+        self.rest_magic = any(glob.has_magic(part) for part in self.rest)
+        self.first_magic = bool(self.rest) and glob.has_magic(self.rest[0])
 
 
 class ProjectIndex:
@@ -119,16 +122,20 @@ class ProjectIndex:
         return set(self.by_first)
 
     def candidates_at(self, root: Path, names: Iterable[str]) -> list[tuple[Path, SurfaceSpec]]:
-        """Surface files under `root`, given the names of its entries."""
+        """Surface files under `root`, given the names of its entries as the caller just listed
+        them (in that order)."""
         found: list[tuple[Path, SurfaceSpec]] = []
         names = list(names)
+        top = _Listing(os.fspath(root), listed=True)
+        by_first = self.by_first
         for name in names:
-            for p in self.by_first.get(name, ()):
-                found.extend((path, p.spec) for path in _resolve_rest(root / name, p.parts[1:]))
+            patterns = by_first.get(name)
+            if patterns:
+                _resolve_under(top, root, name, patterns, found)
         for p in self.first_globs:
             for name in names:
                 if fnmatch.fnmatchcase(name, p.parts[0]):
-                    found.extend((path, p.spec) for path in _resolve_rest(root / name, p.parts[1:]))
+                    _resolve_under(top, root, name, (p,), found)
         return found
 
     def match_file(self, path: Path) -> tuple[Path, SurfaceSpec] | None:
@@ -145,14 +152,80 @@ class ProjectIndex:
         return (best[1], best[2]) if best else None
 
 
-def _resolve_rest(base: Path, rest: tuple[str, ...]) -> list[Path]:
-    if not rest:
-        return [base] if os.path.lexists(base) else []
-    if any(glob.has_magic(part) for part in rest):
-        pattern = os.path.join(glob.escape(str(base)), *rest)
-        return sorted(Path(p) for p in glob.glob(pattern))
-    path = base.joinpath(*rest)
-    return [path] if os.path.lexists(path) else []
+class _Listing:
+    """One directory's entries, read once: stands in for one lstat (or one glob that finds
+    nothing) per catalogue name below a marker such as `.claude` (7 names, most of them absent).
+    Answers are what os.path.lexists(path/name) would say, which is what was asked before."""
+
+    __slots__ = ("path", "names", "folded", "searchable")
+
+    def __init__(self, path: str, *, listed: bool = False) -> None:
+        self.path = path
+        self.folded: frozenset[str] | None = None
+        # A listed name is not yet a reachable one: a directory that is readable but not
+        # searchable (r without x) lists its names, and lstat of each fails. One successful
+        # lstat of a listed name settles it for the directory.
+        self.searchable = False
+        self.names: frozenset[str] | None = None
+        if listed:
+            return  # the caller holds the names and only asks about listed ones
+        try:
+            self.names = frozenset(os.listdir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            self.names = frozenset()  # a file, a dangling link, gone: nothing lies below it
+        except (OSError, ValueError):
+            pass  # e.g. searchable but not readable (x without r): ask per name, as before
+
+    def reachable(self, name: str) -> bool:
+        """For a name known to be listed here."""
+        if self.searchable:
+            return True
+        self.searchable = os.path.lexists(os.path.join(self.path, name))
+        return self.searchable
+
+    def has(self, name: str) -> bool:
+        names = self.names
+        if names is not None:
+            if name in names:
+                return self.reachable(name)
+            # A case-insensitive file system (macOS, Windows, ext4 casefold) also finds the name
+            # in another case: the file system decides then, as it did before the listing.
+            if self.folded is None:
+                self.folded = frozenset(n.casefold() for n in names)
+            if name.casefold() not in self.folded:
+                return False
+        return os.path.lexists(os.path.join(self.path, name))
+
+
+def _resolve_under(
+    top: _Listing, root: Path, name: str, patterns: Iterable[ProjectPattern], found: list[tuple[Path, SurfaceSpec]]
+) -> None:
+    """Append the files under root/name (a listed entry of root) that match each pattern's rest,
+    in pattern order. A Path is built only for what is found (one costs ~2 µs to make)."""
+    below: _Listing | None = None
+    for p in patterns:
+        rest = p.rest
+        if not rest:
+            if top.reachable(name):
+                found.append((root / name, p.spec))
+            continue
+        if below is None:
+            below = _Listing(os.path.join(root, name))
+        if not p.first_magic and not below.has(rest[0]):
+            continue  # `.claude/agents/*.md` without `.claude/agents`: no glob to run
+        if p.rest_magic:
+            found.extend((path, p.spec) for path in _glob_rest(root / name, rest))
+            continue
+        path = root.joinpath(name, *rest)
+        if len(rest) == 1 or os.path.lexists(path):
+            found.append((path, p.spec))
+
+
+def _glob_rest(base: Path, rest: tuple[str, ...]) -> list[Path]:
+    """Files matching `base/<rest>` where rest holds a glob, sorted (glob.glob's own semantics:
+    hidden names need a leading dot in the pattern, directories on the way may be links)."""
+    pattern = os.path.join(glob.escape(str(base)), *rest)
+    return sorted(Path(p) for p in glob.glob(pattern))
 
 
 def as_pure(path: str, platform: str) -> PurePath:

@@ -484,6 +484,35 @@ def test_cli_explicit_rejected_pack_is_exit_2(run_sigil, team: dict[str, Path], 
     assert verify.returncode == 2 and "rejected (file_hash_mismatch)" in verify.stderr
 
 
+def test_watch_spools_the_applied_pack_and_stops_on_a_refused_one(team: dict[str, Path], tmp_path: Path, home: Path) -> None:
+    """--watch: rule_pack_applied goes to the spool before the first assessment, scored with the
+    pack's rules; a refused --pack stops the watcher with exit 2 after spooling the rejection."""
+    from watch_helpers import WatchProc, kind
+
+    repo = write(tmp_path / "repo", BROAD_REPO)
+    common = ["--trust", str(team["trust"]), "--state-db", str(tmp_path / "st.db")]
+    w = WatchProc(home, [str(repo), "--pack", str(team["pack"]), *common], tmp_path / "spool")
+    try:
+        events = w.ready()
+        kinds = [kind(e) for e in events]
+        assert "rule_pack_applied" in kinds and kinds.index("rule_pack_applied") < kinds.index("ai_guard_risk_assessed")
+        surface = next(e for e in events if kind(e) == "ai_guard_risk_assessed")["evidence"]
+        assert "acme-allow-broad" in {r["rule_id"] for r in surface["reasons"]}
+    finally:
+        assert w.stop() == 0
+    tampered = tmp_path / "tampered.sigpack"
+    data = team["pack"].read_bytes()
+    tampered.write_bytes(with_member(data, "rubric.yaml", read_members(data)["rubric.yaml"].replace(b"6.0", b"0.0")))
+    bad = WatchProc(home, [str(repo), "--pack", str(tampered), *common], tmp_path / "spool2")
+    try:
+        assert bad.proc.wait(timeout=30) == 2
+        assert bad.proc.stderr is not None and "rejected (file_hash_mismatch)" in bad.proc.stderr.read()
+        spooled = bad.poll_events()
+        assert [kind(e) for e in spooled] == ["rule_pack_rejected"]
+    finally:
+        bad.kill()
+
+
 def test_cli_install_then_scans_apply_it_and_a_bad_one_never_replaces_it(run_sigil, team: dict[str, Path], tmp_path: Path, home: Path) -> None:
     trust_home = home / ".config/sigil-scan/trust.yaml"  # the default trust store
     trust_home.parent.mkdir(parents=True)

@@ -491,6 +491,39 @@ def test_word_splitting_agrees_with_shlex(words: list[str]) -> None:
     assert [t.value for t in toks if isinstance(t, Word)] == shlex.split(text)
 
 
+def test_lexer_lines_comments_and_word_starts() -> None:
+    """Comments, quoted words after blanks, `<(…)`, `2>` and continuations, with their lines."""
+    text = 'echo a # note "x\n"q w" \\\n  b <(cat f) 2>/dev/null\n#!only comment\n'
+    toks, unterminated = lex(text)
+    assert not unterminated
+    shown = [(t.value, t.line, t.quoted, len(t.subs)) if isinstance(t, Word) else (t.op, t.line)
+             for t in toks]
+    assert shown == [("echo", 1, False, 0), ("a", 1, False, 0), ("\n", 1), ("q w", 2, True, 0),
+                     ("b", 3, False, 0), ("<(cat f)", 3, False, 1), (">", 3),
+                     ("/dev/null", 3, False, 0), ("\n", 3)]
+
+
+def test_unicode_spaces_are_word_characters_as_in_bash() -> None:
+    """bash splits words on ASCII blanks only: `rm\u00a0-rf /` runs a command named "rm\u00a0-rf".
+    (The lexer used to read an unknown character as `$`, turning `\u00a0x` into the variable `$x`.)"""
+    toks, _ = lex("echo \u00a0x; rm\u00a0-rf / a\u2003b")
+    assert [t.value for t in toks if isinstance(t, Word)] == ["echo", "\u00a0x", "rm\u00a0-rf", "/", "a\u2003b"]
+    assert analyse_command("rm\u00a0-rf /", PATTERNS) == []
+    assert kinds(analyse_command("rm -rf /", PATTERNS)) == {"destructive:/"}
+
+
+@pytest.mark.parametrize("glob", ["mkfs.*", "python3.*", "newfs_*", "*", "a?b*", "[mp]kfs*",
+                                  "x*y*", "mkfs.ext4"])
+def test_glob_match_is_fnmatchcase(glob: str) -> None:
+    import fnmatch
+
+    from sigil_scan.shell.compile import glob_match
+
+    for name in ("mkfs.ext4", "mkfs.", "mkfs", "MKFS.ext4", "python3.12", "python3", "newfs_hfs",
+                 "axb", "aXbc", "pkfsx", "x-y", "", "mkfs.\n"):
+        assert glob_match(name, glob) == fnmatch.fnmatchcase(name, glob), (name, glob)
+
+
 def test_patterns_validate_against_schema() -> None:
     schema = json.loads((ROOT / "schemas" / "patterns.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)

@@ -82,6 +82,62 @@ def test_source_cycle_terminates(tmp_path: Path) -> None:
     assert len(result.files) == 2
 
 
+def test_entry_reached_through_a_symlink_is_analysed_once(tmp_path: Path) -> None:
+    """The entry's real path is only worked out once it sources something; a `source` back to
+    it under another spelling (its target) must still end the chain there."""
+    real = tmp_path / "real.sh"
+    real.write_text(". ./real.sh\nrm -rf /\n")
+    link = tmp_path / "link.sh"
+    link.symlink_to(real)
+    result = scan(link)
+    assert rows(result) == {("destructive", "rm-recursive", "/", 2)}
+    assert [p for p, _digest, _size in result.files] == [link]
+    assert [h.chain for h in result.hits] == [(str(link),)]
+
+
+def test_script_that_sources_nothing_keeps_its_spelling(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    entry = tmp_path / "d" / ".." / "hook.sh"  # not normalised: reported as the caller wrote it
+    (tmp_path / "hook.sh").write_text("git push --force\n")
+    result = scan(entry)
+    assert [h.chain for h in result.hits] == [(str(entry),)]
+    assert [p for p, _digest, _size in result.files] == [entry]
+
+
+def test_identical_copies_report_their_own_paths(tmp_path: Path) -> None:
+    """The same hook copied into two repositories: the second copy's hits come from the memo of
+    the first, and must still name the second file."""
+    text = "#!/bin/bash\necho start\nrm -rf ~/\n"
+    first, second = tmp_path / "a" / "guard.sh", tmp_path / "b" / "guard.sh"
+    for path in (first, second):
+        path.parent.mkdir()
+        path.write_text(text)
+    results = [scan(first), scan(second), scan(first)]
+    for path, result in zip((first, second, first), results, strict=True):
+        assert rows(result) == {("destructive", "rm-recursive", "~", 3)}
+        assert [h.chain for h in result.hits] == [(str(path),)]
+        assert [p for p, _digest, _size in result.files] == [path]
+
+
+def test_identical_text_that_sources_follows_each_directory(tmp_path: Path) -> None:
+    """A script that sources a file is never taken from the memo: `./lib.sh` differs per dir."""
+    for name, body in (("a", "git reset --hard\n"), ("b", "chmod 777 /\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "hook.sh").write_text(". ./lib.sh\n")
+        (tmp_path / name / "lib.sh").write_text(body)
+    assert rows(scan(tmp_path / "a" / "hook.sh")) == {("git_destructive", "git-reset-hard", None, 1)}
+    assert rows(scan(tmp_path / "b" / "hook.sh")) == {
+        ("permission_widening", "chmod-world-writable", "/", 1)}
+
+
+def test_identical_text_in_another_language_is_walked_again(tmp_path: Path) -> None:
+    text = "import os\nos.system('rm -rf /')\n"
+    (tmp_path / "x.py").write_text(text)
+    (tmp_path / "x.sh").write_text(text)
+    assert rows(scan(tmp_path / "x.py")) == {("destructive", "rm-recursive", "/", 2)}
+    assert rows(scan(tmp_path / "x.sh")) == set()  # as shell, `os.system(...)` is not a command
+
+
 def test_source_depth_cap(tmp_path: Path) -> None:
     for i in range(8):
         body = f"source ./s{i + 1}.sh\n" + (f"rm -rf /tmp/level{i}\n")

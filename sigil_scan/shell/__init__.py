@@ -77,7 +77,8 @@ def analyse_script(
     from .script import ScriptState, analyse_file
 
     state = ScriptState(compiled_for(patterns), base_dir, home)
-    unscanned = analyse_file(state, Path(path), (), 0)
+    # Path(a_path) parses it again (~2 µs a script); str paths from callers are still accepted
+    unscanned = analyse_file(state, path if isinstance(path, Path) else Path(path), (), 0)
     hits = [CommandHit(h.category, h.pattern, h.snippet, h.target, h.line, chain)
             for h, chain in state.hits]
     return ScriptAnalysis(hits=hits, unscanned=unscanned, files=state.files)

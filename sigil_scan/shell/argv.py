@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from .compile import Compiled, Matcher, Wrapper
 from .lexer import Word
@@ -161,7 +162,9 @@ def find_operands(argv: Argv) -> list[str]:
     return out
 
 
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+@cache  # compiled at first use: only wrappers (`env A=1 cmd`) need it
+def _assignment() -> re.Pattern[str]:
+    return re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def unwrap_once(words: list[Word], w: Wrapper) -> tuple[list[Word], list[Word]]:
@@ -175,7 +178,7 @@ def unwrap_once(words: list[Word], w: Wrapper) -> tuple[list[Word], list[Word]]:
             return [], assigns
         if v.startswith("-") and len(v) > 1:
             i += 2 if v in w.value_options else 1
-        elif _ASSIGNMENT.match(v):
+        elif _assignment().match(v):
             assigns.append(words[i])
             i += 1
         elif skip:

@@ -15,21 +15,47 @@ end of the text and sets `Lexer.unterminated`, which the caller may use to retry
 from __future__ import annotations
 
 import re
+from functools import cache
 
-# Characters that end an unquoted plain run inside a word.
-_PLAIN = re.compile(r"[^\s'\"\\`$;&|()<>]+")
+# Characters that end an unquoted plain run inside a word. Blanks are ASCII only, as in bash:
+# `\s` would also stop at U+00A0 and other Unicode spaces, which bash keeps inside a word.
+_PLAIN = re.compile(r"[^ \t\n\r\f\v'\"\\`$;&|()<>]+")
 _DQ_PLAIN = re.compile(r'[^"\\$`]+')
-_HEREDOC_PLAIN = re.compile(r"[^\\$`]+")
-# One match per common token: optional blanks, then a plain word, a newline or an operator
-# (`<(` / `>(` are process substitutions, so they are left to the word scanner).
+# One match per token: optional blanks, then a plain word, a newline, an operator, a comment,
+# or (empty) the start of a word with quotes or substitutions, which the word scanner reads
+# (`<(` / `>(` are process substitutions, so they are left to it too). Anything else (a
+# backslash-newline) falls through to the slow path in _lex.
 _MASTER = re.compile(
     r"[ \t\r\f\v]*(?:"
-    r"(?P<w>[^\s'\"\\`$;&|()<>#][^\s'\"\\`$;&|()<>]*(?=[\s;&|()<>]|\Z))"
+    r"(?P<w>[^ \t\n\r\f\v'\"\\`$;&|()<>#][^ \t\n\r\f\v'\"\\`$;&|()<>]*(?=[ \t\n\r\f\v;&|()<>]|\Z))"
     r"|(?P<nl>\n)"
-    r"|(?P<op>;;&|;;|;&|&&|\|\||\|&|&>>|&>|<<<|<<-|<<|<>|>>|>&|<&|>\||[;&|()]|[<>](?!\()))")
-_SPACE = re.compile(r"[ \t\r\f\v]+")
-_VAR = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])")
-_ANSI_ESC = re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|[0-7]{1,3}|.)", re.S)
+    r"|(?P<op>;;&|;;|;&|&&|\|\||\|&|&>>|&>|<<<|<<-|<<|<>|>>|>&|<&|>\||[;&|()]|[<>](?!\())"
+    r"|(?P<c>#[^\n]*)"
+    r"|(?P<x>(?=[^ \t\n\r\f\v;&|()<>#]|[<>]\()(?!\\\n)))")
+
+
+# Patterns that only some text needs are compiled at first use: every re.compile is 30-200 µs,
+# paid by each `sigil scan` process, and a one-command hook needs few of them.
+@cache
+def _space() -> re.Pattern[str]:  # only the slow path of _lex, after _MASTER found nothing
+    return re.compile(r"[ \t\r\f\v]+")
+
+
+@cache
+def _var() -> re.Pattern[str]:
+    return re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])")
+
+
+@cache
+def _ansi_esc() -> re.Pattern[str]:
+    return re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|[0-7]{1,3}|.)", re.S)
+
+
+@cache
+def _heredoc_plain() -> re.Pattern[str]:
+    return re.compile(r"[^\\$`]+")
+
+
 _ANSI_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b"}
 
 REDIRECT_OPS = frozenset({"<", ">", ">>", "<>", ">&", "<&", ">|", "&>", "&>>", "<<", "<<-", "<<<"})
@@ -103,64 +129,85 @@ class Lexer:
     # -- main loop ---------------------------------------------------------------------------
 
     def _lex(self, *, stop_paren: bool) -> list[Token]:
-        s = self.s
+        # The position and the end of the last word live in locals (written back to self.i /
+        # self._word_end around every call that reads or moves them): this loop runs once
+        # per token, and attribute stores were a third of its cost.
+        s, n = self.s, self.n
         out: list[Token] = []
+        append = out.append
         paren = 0
         master = _MASTER.match
-        while self.i < self.n:
-            m = master(s, self.i)
-            kind = m.lastgroup if m is not None else None
-            if kind == "w":  # blanks then a plain unquoted word: most of any script
-                plain = m.group("w")  # type: ignore[union-attr]
+        i, word_end = self.i, self._word_end
+        while i < n:
+            m = master(s, i)
+            kind = m.lastindex if m is not None else 0  # group 1 word, 2 newline, 3 operator …
+            if kind == 1:  # blanks then a plain unquoted word: most of any script
+                plain = m.group(1)  # type: ignore[union-attr]
                 word = Word(plain, plain, self.line)
-                out.append(word)
-                self.i = self._word_end = m.end()  # type: ignore[union-attr]
+                append(word)
+                i = word_end = m.end()  # type: ignore[union-attr]
                 if self._want_delim is not None:
                     self._heredoc_delim(word)
                 continue
-            if kind == "nl":
-                if not out or not isinstance(out[-1], Op) or out[-1].op != "\n":
-                    out.append(Op("\n", self.line))  # blank and comment lines add nothing
-                self.i = m.end()  # type: ignore[union-attr]
+            if kind == 2:
+                if not out or out[-1].__class__ is not Op or out[-1].op != "\n":  # type: ignore[union-attr]
+                    append(Op("\n", self.line))  # blank and comment lines add nothing
+                i = m.end()  # type: ignore[union-attr]
                 self.line += 1
                 if self._pending:
+                    self.i = i
                     self._read_heredocs()
+                    i = self.i
                 continue
-            if kind == "op":
-                op = m.group("op")  # type: ignore[union-attr]
-                op_start = m.start("op")  # type: ignore[union-attr]
-                self.i = m.end()  # type: ignore[union-attr]
+            if kind == 3:
+                op = m.group(3)  # type: ignore[union-attr]
+                op_start = m.start(3)  # type: ignore[union-attr]
+                i = m.end()  # type: ignore[union-attr]
                 if stop_paren and op == ")" and paren == 0:
+                    self.i, self._word_end = i, word_end
                     return out
                 paren += (op == "(") - (op == ")")
-                if (op in REDIRECT_OPS and out and isinstance(out[-1], Word)
-                        and out[-1].raw.isdigit() and self._word_end == op_start):
+                if (op in REDIRECT_OPS and out and out[-1].__class__ is Word
+                        and out[-1].raw.isdigit() and word_end == op_start):  # type: ignore[union-attr]
                     out.pop()  # `2>` is one redirect, not an argument "2" then ">"
                 tok = Op(op, self.line)
-                out.append(tok)
+                append(tok)
                 if op in ("<<", "<<-"):
                     self._want_delim = tok
                 continue
-            sp = _SPACE.match(s, self.i)
-            if sp is not None:
-                self.i = sp.end()
-                if self.i >= self.n:
-                    break
-            c = s[self.i]
-            if c == "#":
-                end = s.find("\n", self.i)
-                self.i = self.n if end < 0 else end
-            elif c == "\\" and s.startswith("\\\n", self.i):
-                self.i += 2  # line continuation between words
-                self.line += 1
-            elif c == "\n" or (c in ";&|()<>" and not s.startswith("(", self.i + 1)):
-                continue  # the master pattern takes it on the next turn
-            else:
+            if kind == 4:  # a comment: up to the newline
+                i = m.end()  # type: ignore[union-attr]
+                continue
+            if kind == 5:  # a word that needs the word scanner
+                self.i, self._word_end = m.end(), word_end  # type: ignore[union-attr]
                 word = self._word()
-                self._word_end = self.i
-                out.append(word)
+                i = word_end = self.i
+                append(word)
                 if self._want_delim is not None:
                     self._heredoc_delim(word)
+                continue
+            sp = _space().match(s, i)
+            if sp is not None:
+                i = sp.end()
+                if i >= n:
+                    break
+            c = s[i]
+            if c == "#":
+                end = s.find("\n", i)
+                i = n if end < 0 else end
+            elif c == "\\" and s.startswith("\\\n", i):
+                i += 2  # line continuation between words
+                self.line += 1
+            elif c == "\n" or (c in ";&|()<>" and not s.startswith("(", i + 1)):
+                continue  # the master pattern takes it on the next turn
+            else:
+                self.i, self._word_end = i, word_end
+                word = self._word()
+                i = word_end = self.i
+                append(word)
+                if self._want_delim is not None:
+                    self._heredoc_delim(word)
+        self.i, self._word_end = i, word_end
         if stop_paren:
             self.unterminated = True
         return out
@@ -289,7 +336,7 @@ class Lexer:
         elif s.startswith("${", start):
             self.i = _match_close(s, start + 2, "{", "}", depth=1)
         else:
-            m = _VAR.match(s, start)
+            m = _var().match(s, start)
             if not m:
                 parts.append("$")
                 self.i = start + 1
@@ -315,7 +362,7 @@ class Lexer:
         while end < self.n and s[end] != "'":
             end += 2 if s[end] == "\\" else 1
         self.i = end + 1
-        return _ANSI_ESC.sub(_ansi_unescape, s[i:end])
+        return _ansi_esc().sub(_ansi_unescape, s[i:end])
 
 
 def _ansi_unescape(m: re.Match[str]) -> str:
@@ -353,7 +400,7 @@ def _heredoc_subs(body: str, line: int) -> tuple[Sub, ...]:
     parts: list[str] = []
     subs: list[Sub] = []
     try:
-        lx._dquote(parts, subs, _HEREDOC_PLAIN, "")
+        lx._dquote(parts, subs, _heredoc_plain(), "")
     except _TooDeep:
         return ()
     return tuple(subs)

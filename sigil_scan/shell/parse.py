@@ -90,15 +90,21 @@ class _Parser:
     def run(self) -> list[Pipeline]:
         toks = self.toks
         n = len(toks)
+        case_mode = self.case_mode  # the same list throughout: only appended to and popped
         while self.i < n:
             tok = toks[self.i]
             self.i += 1
-            if isinstance(tok, Op):
-                self.op(tok)
-            elif self.cmd.words and not self.case_mode:
-                self.cmd.words.append(tok)  # an argument: the common case, no keyword checks
+            if tok.__class__ is Op:
+                if tok.op in _LIST_OPS and not case_mode:  # type: ignore[union-attr]
+                    self.end_pipe()  # `;`, `&&`, newline …: what op() does for them, inlined
+                else:
+                    self.op(tok)  # type: ignore[arg-type]
             else:
-                self.word(tok)
+                words = self.cmd.words
+                if words and not case_mode:
+                    words.append(tok)  # type: ignore[arg-type]  # an argument: no keyword checks
+                else:
+                    self.word(tok)  # type: ignore[arg-type]
         self.end_pipe()
         return self.pipelines
 

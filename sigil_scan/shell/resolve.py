@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from .argv import program_name
@@ -28,13 +29,26 @@ _PROJECT_VARS = ("$CLAUDE_PROJECT_DIR", "${CLAUDE_PROJECT_DIR}")
 _HOME_VARS = ("$HOME", "${HOME}")
 
 
-def _first_command(command: str) -> list[Word]:
+def _first_command(command: str) -> tuple[Word, ...]:
+    # Memoised per process: a tree of repositories repeats the same few hook commands
+    # (`bash .claude/hooks/x.sh`), and lexing + parsing one is most of the cost here. Only
+    # the words are kept (never modified here); the paths built from them depend on the call.
+    # Long commands are not kept, so the memo stays small whatever the configs hold.
+    return _first_command_memo(command) if len(command) <= 1024 else _first_words(command)
+
+
+@lru_cache(maxsize=512)
+def _first_command_memo(command: str) -> tuple[Word, ...]:
+    return _first_words(command)
+
+
+def _first_words(command: str) -> tuple[Word, ...]:
     toks, _ = lex(command)
     for pipe in parse(toks):
         for cmd in pipe:
             if cmd.words:
-                return cmd.words
-    return []
+                return tuple(cmd.words)
+    return ()
 
 
 def resolve_script_path(command: str, *, project_dir: Path | None,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
+from functools import cache
 
-from . import effects, exfil, interp
+from . import effects, exfil
 from .argv import (
     Argv,
     effective,
@@ -31,17 +31,27 @@ from .parse import Pipeline, SimpleCommand, parse, snippet_of
 
 MAX_DEPTH = 8  # nesting of bash -c / eval / substitutions analysed; deeper text is reported
 MAX_HOPS = 16  # wrappers / find -exec unwrapped within one simple command (sudo env nice …)
-_PLAIN_VAR = re.compile(r"^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*|[@*0-9])$")
+
+
+@cache  # compiled at first use: only `bash -c "$X"` / `eval "$X"` shapes need it
+def _plain_var() -> re.Pattern[str]:
+    return re.compile(r"^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*|[@*0-9])$")
+
+
 _PRINTERS = frozenset({"echo", "printf", "print"})
 
 
-class RawHit(NamedTuple):
-    # a NamedTuple, not a frozen dataclass: same fields and immutability, ~0.4 ms less at import
-    category: str
-    pattern: str
-    snippet: str
-    target: str | None
-    line: int
+class RawHit:
+    # A plain slotted class: nothing compares, hashes or unpacks it (hits are deduplicated by
+    # Walker._seen), and defining a NamedTuple cost ~0.18 ms of every scan that reads a command.
+    __slots__ = ("category", "pattern", "snippet", "target", "line")
+
+    def __init__(self, category: str, pattern: str, snippet: str, target: str | None, line: int) -> None:
+        self.category = category
+        self.pattern = pattern
+        self.snippet = snippet
+        self.target = target
+        self.line = line
 
 
 class Walker:
@@ -96,6 +106,8 @@ class Walker:
 
     def code(self, text: str, language: str, line: int, depth: int) -> None:
         if depth <= MAX_DEPTH:
+            from . import interp  # deferred: only interpreter code (python -c, node -e) needs it
+
             interp.analyse_code(self, text, language, line, depth)
 
     # -- structure ---------------------------------------------------------------------------
@@ -260,7 +272,7 @@ class Walker:
         """Code given inline (`-c`, `eval`, here-string): check splices, then analyse the text."""
         if word.subs:
             self.spliced(word.subs, cmd)
-        elif word.expands and _PLAIN_VAR.match(word.value.strip()):
+        elif word.expands and _plain_var().match(word.value.strip()):
             self.structure("eval-variable" if evaluator else "shell-payload-variable", cmd)
             return
         if language == "shell":

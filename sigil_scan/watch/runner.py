@@ -95,6 +95,7 @@ def run_watch(req: Any) -> int:
     cfg = WatchConfig.from_env()
     paths, home_mode, home = split_home(req.paths, req.home_flag)
     library = load_scan_library(req)
+    refused = req.extra.get("pack_problems", [])
     platform = current_platform()
     eff = merge(load_policy(req.policy) if req.policy else None, library, platform=platform, home=home)
     roots = [Path(os.path.abspath(p)) for p in paths]
@@ -110,6 +111,14 @@ def run_watch(req: Any) -> int:
     state_path = req.state_db or default_state_db()
     db = StateDB(state_path)
     sink = Sink(req.spool, host_id=resolve_host_id(eff))
+    # rule_pack_applied / rule_pack_rejected reach the spool as in a one-shot scan; a --pack named
+    # on the command line that was refused stops the watcher (exit 2): a long-running watcher on
+    # rules the user did not ask for would look healthy while it is not
+    sink.emit(req.extra.get("pack_events", []))
+    if refused:
+        sink.close()
+        db.close()
+        raise SigilError("; ".join(p.message for p in refused))
     watcher = Watcher(raw, poll=req.poll, poll_interval=cfg.poll_interval)
     stats = Stats(watcher.backend)
     planner = Planner(library, platform=platform, home=home, home_mode=home_mode, roots=roots, eff=eff)
