@@ -26,6 +26,7 @@ from sigil_scan.model import (
     SourceFile,
     SurfaceAssessment,
 )
+from sigil_scan.parallel import fork_map, processes_for
 from sigil_scan.parsers import ParseError, parse
 from sigil_scan.paths import PathDisplay
 from sigil_scan.reader import DEFAULT_MAX_BYTES, read_file
@@ -115,7 +116,18 @@ class Scanner:
             groups.setdefault((c.spec.tool, c.scope), []).append(c)
         display = PathDisplay(display_roots(roots, (c.scope.path for c in candidates if c.explicit and c.scope.path)), self.options.home)
         allowed = _AllowedRoots(self.options, roots)
-        surfaces = [self._assess_group(tool, scope, members, allowed, problems, display) for (tool, scope), members in groups.items()]
+        allowed.resolve()  # once, before any fork
+        work = list(groups.items())
+
+        def one(group: tuple[tuple[str, Scope], list[Candidate]]) -> tuple[SurfaceAssessment, list[ScanProblem]]:
+            (tool, scope), members = group
+            found: list[ScanProblem] = []
+            return self._assess_group(tool, scope, members, allowed, found, display), found
+
+        surfaces = []
+        for surface, found in fork_map(one, work, processes_for(len(work))):  # in group order
+            surfaces.append(surface)
+            problems.extend(found)
         surfaces.sort(key=lambda s: (s.scope.sort_key(), s.tool))
         return surfaces
 
@@ -189,6 +201,9 @@ class _AllowedRoots:
         if self._options.follow_symlinks or candidate.scope.kind is not ScopeKind.PROJECT:
             # user and managed files are often symlinks into a dotfiles repository: follow them
             return None
+        return self.resolve()
+
+    def resolve(self) -> tuple[Path, ...]:
         if self._resolved is None:
             base = [r if r.is_dir() else r.parent for r in self._roots]
             if self._options.home_mode:
