@@ -236,13 +236,17 @@ def bench_repos(base: Path, runs: int) -> None:
     home = base / "home-repos"
     home.mkdir()
     cache = base / "cache"
-    py = wall([sys.executable, "-c", "pass"], env_for(home, cache), runs)
+    py = wall([sigil_python(), "-c", "pass"], env_for(home, cache), runs)
     repos_cmd = sigil_cmd() + ["scan", str(root), "--format", "json", "--fail-on", "never"]
     total = wall(repos_cmd, env_for(home, cache), runs)
     report("sigil scan ROOT (200 repos, 600 files)", ms(total), f"python {ms(py)}", f"{total / py:.1f}x", "<= 150 ms")
     report("  CPU time (user+sys)", ms(cpu_times[id(repos_cmd)]))
+    # the same in one process (no forked assessment): what a 1-CPU machine or SIGIL_JOBS=1 gets
+    single_cmd = list(repos_cmd)
+    single = wall(single_cmd, {**env_for(home, cache), "SIGIL_JOBS": "1"}, runs)
+    report("  same, one process (SIGIL_JOBS=1)", ms(single), f"forked {ms(total)}", f"{single / total:.2f}x")
     inproc = in_process([root], home, home_mode=False)
-    report("  in-process Scanner.scan()", ms(inproc[0]), f"{inproc[1]} surfaces")
+    report("  in-process Scanner.scan(), repeated (warm memos)", ms(inproc[0]), f"{inproc[1]} surfaces")
 
 
 def in_process(paths: list[Path], home: Path, *, home_mode: bool) -> tuple[float, int, int]:
@@ -360,7 +364,7 @@ def bench_home(tree_dir: Path | None, keep: bool, runs: int) -> None:
     t_find10 = wall(find10, env, runs)
     scan = sigil_cmd() + ["scan", "--home", "--format", "json", "--fail-on", "never", "-q"]
     t_scan = wall(scan, env, runs, cwd=base)
-    py = wall([sys.executable, "-c", "pass"], env, runs)
+    py = wall([sigil_python(), "-c", "pass"], env, runs)
     rss = peak_rss_kb(scan, env, cwd=base)
     inproc, surfaces, seen = in_process([base], base, home_mode=True)
     report("find, same pruning as discovery.yaml", ms(t_find), f"{listed:,} files listed")

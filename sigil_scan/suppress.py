@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 
 from sigil_scan.errors import SigilError
 from sigil_scan.model import Reason, ScanResult
+from sigil_scan.projectfile import CONFIG_NAMES, find_config  # noqa: F401 - the lookup lives apart (cheap to import)
 
-CONFIG_NAMES = (".sigil.yaml", ".sigil.yml")
 MAX_CONFIG_BYTES = 1 << 20
 BASELINE_VERSION = 1
 FAIL_ON_VALUES = ("low", "medium", "high", "critical", "never")
@@ -67,49 +67,6 @@ class ProjectConfig:
         self.rules_dirs: list[Path] = [] if rules_dirs is None else rules_dirs
         self.ignores: list[Ignore] = [] if ignores is None else ignores
         self.warnings: list[str] = [] if warnings is None else warnings
-
-
-def find_config(roots: list[Path], *, home_mode: bool) -> Path | None:
-    """`.sigil.yaml` at the scanned root; for files (pre-commit), in the nearest parent up to the
-    repository top (`.git`). Never in home mode. Two different configs for one run is an error."""
-    if home_mode:
-        return None
-    found: set[Path] = set()
-    for root in roots:
-        start = Path(os.path.abspath(root))
-        try:
-            candidates = [start] if start.is_dir() else _upwards(start.parent)
-        except OSError:  # a name too long or a loop: discovery reports the root itself
-            continue
-        for directory in candidates:
-            hit = next((directory / n for n in CONFIG_NAMES if _is_file(directory / n)), None)
-            if hit is not None:
-                found.add(hit)
-                break
-    if len(found) > 1:
-        raise SigilError(f"several project configs apply ({', '.join(sorted(map(str, found)))}); pass --config")
-    return found.pop() if found else None
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:
-        return False
-
-
-def _upwards(directory: Path) -> list[Path]:
-    """The directory and its parents up to the repository top; outside a repository, never the
-    home directory or the filesystem root (a stray ~/.sigil.yaml must not apply to every scan)."""
-    home = Path(os.path.abspath(os.path.expanduser("~")))
-    out = []
-    for d in (directory, *directory.parents):
-        if (d == home or d == Path(d.anchor)) and not (d / ".git").exists():
-            break
-        out.append(d)
-        if (d / ".git").exists():
-            break
-    return out
 
 
 def load_config(path: Path) -> ProjectConfig:

@@ -124,3 +124,35 @@ def test_show_paths_doctor_version(run_sigil, home: Path) -> None:
     assert run_sigil("version").stdout.startswith("sigil-scan ")
     assert run_sigil("--version").returncode == 0
     assert json.loads(run_sigil("show", "config").stdout)["rules"] > 5
+
+
+def test_json_is_indented_on_a_terminal_and_one_line_otherwise(run_sigil, tmp_path: Path, home: Path) -> None:
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import sigil_env
+
+    repo = shutil.copytree(FIXTURES / "seed", tmp_path / "r")
+    piped = run_sigil("scan", str(repo), "--format", "json", "--fail-on", "never", "-q").stdout
+    assert piped.count("\n") == 1 and json.loads(piped)["findings"] == 3
+    out_file = tmp_path / "report.json"
+    run_sigil("scan", str(repo), "--format", "json", "--fail-on", "never", "-q", "-o", str(out_file))
+    assert out_file.read_text() == piped  # a file is for programs too
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "sigil_scan", "scan", str(repo), "--format", "json", "--fail-on", "never", "-q"],
+                            stdout=follower, stderr=subprocess.DEVNULL, env={**sigil_env(home), "COLUMNS": "200"})
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0
+    shown = b"".join(chunks).decode().replace("\r\n", "\n")
+    assert shown.startswith('{\n  "tool": "sigil-scan",') and json.loads(shown) == json.loads(piped)

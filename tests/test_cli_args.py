@@ -202,3 +202,5 @@ def test_scan_path_imports_stay_lean(tmp_path: Path, home: Path) -> None:
     assert "sigil_scan.commands.scan" in loaded and "argparse" in loaded
     assert not {m for m in loaded if m in heavy or m.split(".")[0] in heavy}
     assert not {f"sigil_scan.commands.{c}" for c in commands} & loaded
+    # without a .sigil.yaml, suppressions and baselines are never imported; no dataclasses either
+    assert not {"sigil_scan.suppress", "dataclasses", "inspect"} & loaded

@@ -145,12 +145,14 @@ def run(req: ScanRequest) -> tuple[ScanResult, Any, Any]:
 
 def load_project_config(req: ScanRequest) -> None:
     """Before the scan: find .sigil.yaml (or --config) and add its rule directories."""
-    from sigil_scan import suppress  # light: fnmatch and json only
+    from sigil_scan.projectfile import find_config
 
     roots, home_mode, _home = split_home(req.paths, req.home_flag)
-    path = req.config or suppress.find_config(roots, home_mode=home_mode)
+    path = req.config or find_config(roots, home_mode=home_mode)
     if path is None:
         return
+    from sigil_scan import suppress
+
     req.project = suppress.load_config(path)
     req.rules_dirs = (*req.rules_dirs, *req.project.rules_dirs)
 
@@ -342,7 +344,7 @@ def render(req: ScanRequest, result: ScanResult, display: Any, scanner: Any, eve
     if req.fmt == "json":
         from sigil_scan.formats import json
 
-        return json.render(result, display, fail_on=req.fail_on)
+        return json.render(result, display, fail_on=req.fail_on, pretty=req.output is None and sys.stdout.isatty())
     if req.fmt == "sarif":
         from sigil_scan.formats import sarif
 

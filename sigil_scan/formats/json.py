@@ -36,5 +36,8 @@ def document(result: ScanResult, display: Any, *, fail_on: str) -> dict[str, Any
     }
 
 
-def render(result: ScanResult, display: Any, *, fail_on: str) -> str:
-    return json.dumps(document(result, display, fail_on=fail_on), indent=2, ensure_ascii=False) + "\n"
+def render(result: ScanResult, display: Any, *, fail_on: str, pretty: bool = False) -> str:
+    """Indented for a person at a terminal, else one compact line: json.dumps with an indent runs
+    the pure-Python encoder, 5-10x slower than the C one (~10 ms on 200 repositories)."""
+    doc = document(result, display, fail_on=fail_on)
+    return (json.dumps(doc, indent=2, ensure_ascii=False) if pretty else json.dumps(doc, ensure_ascii=False)) + "\n"
