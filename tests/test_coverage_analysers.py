@@ -10,13 +10,11 @@ import pytest
 from sigil_scan.adapters.codex import MAX_RULES, exec_rules
 from sigil_scan.adapters.common import AdaptContext
 from sigil_scan.engine.context import EvalContext
-from sigil_scan.engine.guard_analysers import (
-    dangerous_allow,
-    domain_open,
+from sigil_scan.engine.guard_analysers import dangerous_allow, domain_open, sensitive_path
+from sigil_scan.engine.launcher_analysers import (
     launch_unreviewed,
     launcher_shell,
     package_unpinned,
-    sensitive_path,
     transient_path,
 )
 from sigil_scan.model import Document, Scope, ScopeKind

@@ -13,7 +13,7 @@ from typing import Any
 
 from sigil_scan.adapters.common import AdaptContext, as_dict, as_list, as_str, fact, str_list
 from sigil_scan.adapters.mcp import server_facts
-from sigil_scan.engine.lazyre import LazyPattern
+from sigil_scan.lazyre import LazyPattern
 from sigil_scan.model import Document, Fact, ScopeKind
 
 _RULE = LazyPattern(r"^\s*([^()]+?)\s*(?:\((.*)\))?\s*$", re.DOTALL)

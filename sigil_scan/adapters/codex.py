@@ -22,7 +22,7 @@ from sigil_scan.adapters.common import (
     str_list,
 )
 from sigil_scan.adapters.mcp import server_facts
-from sigil_scan.engine.lazyre import LazyPattern
+from sigil_scan.lazyre import LazyPattern
 from sigil_scan.model import Document, Fact
 
 _ENDPOINT_KEYS = ("openai_base_url", "chatgpt_base_url", "experimental_realtime_ws_base_url")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sigil_scan.adapters.common import AdaptContext
-from sigil_scan.engine.lazyre import LazyPattern
+from sigil_scan.lazyre import LazyPattern
 from sigil_scan.model import Document, Fact
 from sigil_scan.yamlload import load_yaml
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from sigil_scan.engine.analysers import PURE_ANALYSERS
 from sigil_scan.engine.context import EvalContext
-from sigil_scan.engine.lazyre import LazyPattern
 from sigil_scan.engine.matchers import ANALYSERS, MATCHERS, check
+from sigil_scan.lazyre import LazyPattern
 from sigil_scan.model import Bucket, Document, Fact, Reason
 from sigil_scan.redact import redact
 

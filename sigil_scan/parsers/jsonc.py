@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sigil_scan.engine.lazyre import LazyPattern
+from sigil_scan.lazyre import LazyPattern
 from sigil_scan.model import Document, Position
 from sigil_scan.parsers.base import LineIndex, ParseError
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from functools import cache
+from sigil_scan.lazyre import LazyPattern
 
 from .compile import Compiled, Matcher, Wrapper
 from .lexer import Word
@@ -162,9 +161,8 @@ def find_operands(argv: Argv) -> list[str]:
     return out
 
 
-@cache  # compiled at first use: only wrappers (`env A=1 cmd`) need it
-def _assignment() -> re.Pattern[str]:
-    return re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+# compiled at first use: only wrappers (`env A=1 cmd`) need it
+_ASSIGNMENT = LazyPattern(r"[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def unwrap_once(words: list[Word], w: Wrapper) -> tuple[list[Word], list[Word]]:
@@ -178,7 +176,7 @@ def unwrap_once(words: list[Word], w: Wrapper) -> tuple[list[Word], list[Word]]:
             return [], assigns
         if v.startswith("-") and len(v) > 1:
             i += 2 if v in w.value_options else 1
-        elif _assignment().match(v):
+        elif _ASSIGNMENT.match(v):
             assigns.append(words[i])
             i += 1
         elif skip:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
 from typing import TYPE_CHECKING
+
+from sigil_scan.lazyre import LazyPattern
 
 from .argv import Argv, effective, matches, option_values, program_name, read_argv
 from .lexer import Sub, Word
@@ -20,21 +21,15 @@ if TYPE_CHECKING:
     from .walker import Walker
 
 
-# Compiled at first use (functools.cache): most commands never reach them, and each
+# Compiled at first use (LazyPattern): most commands never reach them, and each
 # re.compile costs 50-200 µs of a cold `sigil scan`.
-@cache
-def _remote() -> re.Pattern[str]:  # user@host:path
-    return re.compile(r"^([^@/\s:]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?![\\/]{2})")
+_REMOTE = LazyPattern(r"^([^@/\s:]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?![\\/]{2})")  # user@host:path
 
 
-@cache
-def _var_label() -> re.Pattern[str]:
-    return re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?[^/\s]*\.[A-Za-z0-9-]+\.")
+_VAR_LABEL = LazyPattern(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?[^/\s]*\.[A-Za-z0-9-]+\.")
 
 
-@cache
-def _var_names() -> re.Pattern[str]:
-    return re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_VAR_NAMES = LazyPattern(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def check(w: Walker, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleCommand]) -> None:
@@ -53,7 +48,7 @@ def check(w: Walker, argv: Argv, cmd: SimpleCommand, upstream: list[SimpleComman
             w.structure("send-substitution", cmd, "secrets")
     if c.role("remote_copy", prog):
         _remote_copy(w, argv, cmd)
-    if c.role("dns", prog) and any(x.subs or _var_label().search(x.value) for x in argv.operands):
+    if c.role("dns", prog) and any(x.subs or _VAR_LABEL.search(x.value) for x in argv.operands):
         w.structure("dns-exfil", cmd)  # data as a label of the name looked up: $(…).evil.tld
 
 
@@ -132,7 +127,7 @@ def _secret_words(w: Walker, words: list[Word]) -> str | None:
             if kind:
                 kinds.append(kind)
         if names is not None and word.expands and not is_credential:
-            for name in _var_names().findall(word.value):
+            for name in _VAR_NAMES.findall(word.value):
                 if names.search(name):
                     kinds.append("secrets")
     return _worst(kinds) if kinds else None
@@ -164,9 +159,9 @@ def _remote_copy(w: Walker, argv: Argv, cmd: SimpleCommand) -> None:
     ops = [x.value for x in argv.operands]
     if argv.program == "rclone" and ops and ops[0] in ("copy", "sync", "move", "copyto"):
         ops = ops[1:]
-    if len(ops) < 2 or not _remote().match(ops[-1]) or re.match(r"^[A-Za-z]:", ops[-1]):
+    if len(ops) < 2 or not _REMOTE.match(ops[-1]) or re.match(r"^[A-Za-z]:", ops[-1]):
         return
-    local = [p for p in ops[:-1] if not _remote().match(p)]
+    local = [p for p in ops[:-1] if not _REMOTE.match(p)]
     if local:
         w.structure("remote-copy", cmd, _worst([_file_kind(w, p) for p in local]))
 

@@ -11,26 +11,22 @@ A regex in a guard (`/curl.*\\|\\s*sh/`) or a list of banned strings is neither,
 
 from __future__ import annotations
 
-import re
 import shlex
-from functools import cache
 from typing import TYPE_CHECKING
+
+from sigil_scan.lazyre import LazyPattern
 
 if TYPE_CHECKING:
     from .walker import Walker
 
 
-# Compiled at first use (functools.cache): most commands never reach them, and each
+# Compiled at first use (LazyPattern): most commands never reach them, and each
 # re.compile costs 50-200 µs of a cold `sigil scan`.
-@cache
-def _literal() -> re.Pattern[str]:
-    return re.compile(
-        r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|`(?:\\.|[^`\\])*`')
+_LITERAL = LazyPattern(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|`(?:\\.|[^`\\])*`')
 
 
-@cache
-def _escapes() -> re.Pattern[str]:
-    return re.compile(r"\\(.)")
+_ESCAPES = LazyPattern(r"\\(.)")
 
 
 _COMMENT_LINE = {"python": ("#",), "node": ("//", "/*", "*"), "perl": ("#",), "ruby": ("#",)}
@@ -46,7 +42,7 @@ def _line_at(text: str, pos: int) -> tuple[int, str]:
 def _unquote(lit: str) -> str:
     q = 3 if lit[:3] in ('"""', "'''") else 1
     body = lit[q:-q]
-    return _escapes().sub(lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+    return _ESCAPES.sub(lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
 def call_args(text: str, start: int) -> tuple[str, list[str], bool]:
@@ -59,7 +55,7 @@ def call_args(text: str, start: int) -> tuple[str, list[str], bool]:
     while pos < limit and depth:
         ch = text[pos]
         if ch in "\"'`":
-            m = _literal().match(text, pos)
+            m = _LITERAL.match(text, pos)
             if m:
                 literals.append(_unquote(m.group()))
                 pos = m.end()

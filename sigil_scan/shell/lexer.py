@@ -15,7 +15,8 @@ end of the text and sets `Lexer.unterminated`, which the caller may use to retry
 from __future__ import annotations
 
 import re
-from functools import cache
+
+from sigil_scan.lazyre import LazyPattern
 
 # Characters that end an unquoted plain run inside a word. Blanks are ASCII only, as in bash:
 # `\s` would also stop at U+00A0 and other Unicode spaces, which bash keeps inside a word.
@@ -36,24 +37,16 @@ _MASTER = re.compile(
 
 # Patterns that only some text needs are compiled at first use: every re.compile is 30-200 µs,
 # paid by each `sigil scan` process, and a one-command hook needs few of them.
-@cache
-def _space() -> re.Pattern[str]:  # only the slow path of _lex, after _MASTER found nothing
-    return re.compile(r"[ \t\r\f\v]+")
+_SPACE = LazyPattern(r"[ \t\r\f\v]+")  # only the slow path of _lex, after _MASTER found nothing
 
 
-@cache
-def _var() -> re.Pattern[str]:
-    return re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])")
+_VAR = LazyPattern(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])")
 
 
-@cache
-def _ansi_esc() -> re.Pattern[str]:
-    return re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|[0-7]{1,3}|.)", re.S)
+_ANSI_ESC = LazyPattern(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|[0-7]{1,3}|.)", re.S)
 
 
-@cache
-def _heredoc_plain() -> re.Pattern[str]:
-    return re.compile(r"[^\\$`]+")
+_HEREDOC_PLAIN = LazyPattern(r"[^\\$`]+")
 
 
 _ANSI_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b"}
@@ -186,7 +179,7 @@ class Lexer:
                 if self._want_delim is not None:
                     self._heredoc_delim(word)
                 continue
-            sp = _space().match(s, i)
+            sp = _SPACE.match(s, i)
             if sp is not None:
                 i = sp.end()
                 if i >= n:
@@ -286,7 +279,7 @@ class Lexer:
         raw = s[start : min(self.i, self.n)]
         return Word("".join(parts), raw, line, quoted, expands, tuple(subs))
 
-    def _dquote(self, parts: list[str], subs: list[Sub], plain: re.Pattern[str], close: str) -> bool:
+    def _dquote(self, parts: list[str], subs: list[Sub], plain: re.Pattern[str] | LazyPattern, close: str) -> bool:
         """Scan a double-quoted run (or heredoc body); return whether it expands anything."""
         s, expands = self.s, False
         while self.i < self.n:
@@ -336,7 +329,7 @@ class Lexer:
         elif s.startswith("${", start):
             self.i = _match_close(s, start + 2, "{", "}", depth=1)
         else:
-            m = _var().match(s, start)
+            m = _VAR.match(s, start)
             if not m:
                 parts.append("$")
                 self.i = start + 1
@@ -362,7 +355,7 @@ class Lexer:
         while end < self.n and s[end] != "'":
             end += 2 if s[end] == "\\" else 1
         self.i = end + 1
-        return _ansi_esc().sub(_ansi_unescape, s[i:end])
+        return _ANSI_ESC.sub(_ansi_unescape, s[i:end])
 
 
 def _ansi_unescape(m: re.Match[str]) -> str:
@@ -400,7 +393,7 @@ def _heredoc_subs(body: str, line: int) -> tuple[Sub, ...]:
     parts: list[str] = []
     subs: list[Sub] = []
     try:
-        lx._dquote(parts, subs, _heredoc_plain(), "")
+        lx._dquote(parts, subs, _HEREDOC_PLAIN, "")
     except _TooDeep:
         return ()
     return tuple(subs)

@@ -11,10 +11,10 @@ compiled pattern sets, so copies of one hook across repositories are walked once
 from __future__ import annotations
 
 import os
-import re
 import stat
-from functools import cache
 from pathlib import Path
+
+from sigil_scan.lazyre import LazyPattern
 
 from .compile import Compiled
 from .lexer import lex
@@ -33,14 +33,13 @@ _EXT = {".sh": "shell", ".bash": "shell", ".zsh": "shell", ".ksh": "shell", ".py
         ".cts": "node", ".pl": "perl", ".rb": "ruby"}
 
 
-@cache  # compiled at first use: only scripts that `source` something need it
-def _script_dir() -> re.Pattern[str]:
-    return re.compile(
-        r'\$\(\s*cd\s+"?\$\(\s*dirname\s+"?\$\{?(?:0|BASH_SOURCE(?:\[0\])?)\}?"?\s*\)"?'
-        r'(?:\s*(?:&&|;)\s*pwd(?:\s+-P)?)?\s*\)'
-        r'|\$\(\s*dirname\s+"?\$\{?(?:0|BASH_SOURCE(?:\[0\])?)\}?"?\s*\)'
-        r'|\$\{(?:BASH_SOURCE(?:\[0\])?|0)%/\*\}'
-        r'|\$\{?(?:SCRIPT_DIR|SCRIPTDIR|SCRIPT_PATH|DIR|HERE|BASEDIR|BASE_DIR)\}?(?![A-Za-z0-9_])')
+# compiled at first use: only scripts that `source` something need it
+_SCRIPT_DIR = LazyPattern(
+    r'\$\(\s*cd\s+"?\$\(\s*dirname\s+"?\$\{?(?:0|BASH_SOURCE(?:\[0\])?)\}?"?\s*\)"?'
+    r'(?:\s*(?:&&|;)\s*pwd(?:\s+-P)?)?\s*\)'
+    r'|\$\(\s*dirname\s+"?\$\{?(?:0|BASH_SOURCE(?:\[0\])?)\}?"?\s*\)'
+    r'|\$\{(?:BASH_SOURCE(?:\[0\])?|0)%/\*\}'
+    r'|\$\{?(?:SCRIPT_DIR|SCRIPTDIR|SCRIPT_PATH|DIR|HERE|BASEDIR|BASE_DIR)\}?(?![A-Za-z0-9_])')
 
 
 # plain slotted classes, not dataclasses: `import dataclasses` costs ~8 ms (see model.py)
@@ -233,7 +232,7 @@ def resolve_sourced(value: str, script_dir: Path, base_dir: Path | None,
                     home: Path | None) -> Path | None:
     """Where `source VALUE` points, for the idioms hooks use; None when it cannot be known."""
     script_dir = script_dir.absolute()  # the idioms below expand to it; keep it unambiguous
-    v = _script_dir().sub(lambda _m: str(script_dir), value)
+    v = _SCRIPT_DIR.sub(lambda _m: str(script_dir), value)
     if v.startswith("~/") and home is not None:
         v = str(home) + v[1:]
     for var in ("$HOME", "${HOME}"):

@@ -9,9 +9,9 @@ analysed as commands, which is what keeps guard hooks (`grep -q 'rm -rf' && exit
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from functools import cache
+
+from sigil_scan.lazyre import LazyPattern
 
 from . import effects, exfil
 from .argv import (
@@ -33,9 +33,8 @@ MAX_DEPTH = 8  # nesting of bash -c / eval / substitutions analysed; deeper text
 MAX_HOPS = 16  # wrappers / find -exec unwrapped within one simple command (sudo env nice …)
 
 
-@cache  # compiled at first use: only `bash -c "$X"` / `eval "$X"` shapes need it
-def _plain_var() -> re.Pattern[str]:
-    return re.compile(r"^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*|[@*0-9])$")
+# compiled at first use: only `bash -c "$X"` / `eval "$X"` shapes need it
+_PLAIN_VAR = LazyPattern(r"^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*|[@*0-9])$")
 
 
 _PRINTERS = frozenset({"echo", "printf", "print"})
@@ -272,7 +271,7 @@ class Walker:
         """Code given inline (`-c`, `eval`, here-string): check splices, then analyse the text."""
         if word.subs:
             self.spliced(word.subs, cmd)
-        elif word.expands and _plain_var().match(word.value.strip()):
+        elif word.expands and _PLAIN_VAR.match(word.value.strip()):
             self.structure("eval-variable" if evaluator else "shell-payload-variable", cmd)
             return
         if language == "shell":

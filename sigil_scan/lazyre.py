@@ -1,8 +1,10 @@
 """A regular expression compiled on first use.
 
 Why: `re.compile` at import costs 50-500 µs per pattern (sre compiles in Python), and most of
-the engine's, adapters' and parsers' patterns serve one rule, tool or file format a given run
-never meets. `sigil scan` on one repository runs as a pre-commit hook, so import time counts.
+the engine's, adapters', parsers' and shell analyser's patterns serve one rule, tool, file
+format or command shape that a given run never meets. `sigil scan` on one repository runs as a
+pre-commit hook, so import time counts. One helper for all of them (not a functools.cache'd
+function here and a module constant there).
 """
 
 from __future__ import annotations
