@@ -39,6 +39,7 @@ _REGISTRY: dict[tuple[str, str], str] = {
     ("cursor", "ide_settings"): "generic_mcp.vscode_settings",
     ("vscode", "mcp"): "generic_mcp.mcp",
     ("vscode", "settings"): "generic_mcp.vscode_settings",
+    ("vscode", "tasks"): "generic_mcp.vscode_tasks",
     ("claude_desktop", "mcp"): "generic_mcp.mcp",
     ("windsurf", "mcp"): "generic_mcp.mcp",
     ("windsurf", "settings"): "generic_mcp.vscode_settings",

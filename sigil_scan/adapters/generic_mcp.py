@@ -1,6 +1,7 @@
 """Data-only MCP client files: Claude Desktop, VS Code (`servers`), Windsurf (`serverUrl`), Roo
 Code, Kiro, and anything else with the common `mcpServers` shape; opencode's `mcp` block and
-`permission` map; VS Code settings.json agent toggles (agent-surfaces.md §5)."""
+`permission` map; VS Code settings.json agent toggles and tasks.json automatic tasks
+(agent-surfaces.md §5)."""
 
 from __future__ import annotations
 
@@ -80,3 +81,51 @@ def vscode_settings(document: Document, context: AdaptContext) -> list[Fact]:
     mcp_block = as_dict(data.get("mcp"))
     facts += server_facts(document, mcp_block.get("servers"), ("mcp", "servers"))
     return facts
+
+
+_TASK_PLATFORMS = ("linux", "osx", "windows")
+
+
+def vscode_tasks(document: Document, context: AdaptContext) -> list[Fact]:
+    """.vscode/tasks.json: every task with `runOptions.runOn: "folderOpen"` becomes an `auto_task`
+    fact per command it may run (the task's own and its linux/osx/windows overrides). VS Code
+    runs such a task when the folder opens, after Workspace Trust (and, since 2026, a second
+    prompt); Cursor and other forks ship Workspace Trust off (A9)."""
+    facts: list[Fact] = []
+    for i, task in enumerate(as_list(as_dict(document.value).get("tasks"))):
+        task = as_dict(task)
+        if as_str(as_dict(task.get("runOptions")).get("runOn")) != "folderOpen":
+            continue
+        label = as_str(task.get("label")) or as_str(task.get("script")) or f"task {i}"
+        variants: list[tuple[KeyPath, dict[str, Any]]] = [(("tasks", i), task)]
+        variants += [(("tasks", i, name), as_dict(task.get(name))) for name in _TASK_PLATFORMS if isinstance(task.get(name), dict)]
+        seen: set[str] = set()
+        for at, spec in variants:
+            command = _task_command(spec, task)
+            if command is None or command in seen:
+                continue
+            seen.add(command)
+            where = (*at, "command") if "command" in spec else (*at, "script") if "script" in spec else at
+            facts.append(fact(document, "auto_task", where, label=label, command=command, task_type=as_str(task.get("type")) or "process",
+                              platform=at[2] if len(at) > 2 else None))
+    return facts
+
+
+def _task_command(spec: dict[str, Any], task: dict[str, Any]) -> str | None:
+    """The command line a task runs: `command` and `args` (strings or {value, quoting}), or
+    `npm run SCRIPT` for an npm task; None when the task names nothing to run."""
+    import shlex
+
+    def text(value: Any) -> str | None:
+        value = as_dict(value).get("value") if isinstance(value, dict) else value
+        return " ".join(str(v) for v in value) if isinstance(value, list) else as_str(value)
+
+    command = text(spec.get("command"))
+    if command is None and (as_str(spec.get("script")) or as_str(task.get("script"))) and as_str(task.get("type")) == "npm":
+        return f"npm run {as_str(spec.get('script')) or as_str(task.get('script'))}"
+    if command is None:
+        return None
+    args = [a for a in (text(a) for a in as_list(spec.get("args"))) if a is not None]
+    if as_str(task.get("type")) == "shell":
+        return " ".join([command, *args])  # the shell reads the whole line, as VS Code passes it
+    return shlex.join([command, *args]) if args else command
