@@ -35,7 +35,9 @@ def processes_for(count: int) -> int:
     """How many processes to use for `count` items: SIGIL_JOBS if set, else the usable CPUs."""
     raw = os.environ.get("SIGIL_JOBS", "")
     try:
-        wanted = int(raw) if raw else _cpus()
+        # macOS: a fork without exec is unsafe once system libraries have started threads
+        # (CPython's multiprocessing no longer forks there by default), so only when asked
+        wanted = int(raw) if raw else 1 if sys.platform == "darwin" else _cpus()
     except ValueError:
         wanted = 1
     return max(1, min(wanted, MAX_PROCESSES, count // MIN_ITEMS_PER_PROCESS))

@@ -103,3 +103,11 @@ def test_no_fork_while_another_thread_runs() -> None:
 def test_processes_for(monkeypatch: pytest.MonkeyPatch, jobs: str, count: int, expected: int) -> None:
     monkeypatch.setenv("SIGIL_JOBS", jobs)
     assert parallel.processes_for(count) == expected
+
+
+def test_macos_forks_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel.sys, "platform", "darwin")
+    monkeypatch.delenv("SIGIL_JOBS", raising=False)
+    assert parallel.processes_for(10_000) == 1
+    monkeypatch.setenv("SIGIL_JOBS", "4")
+    assert parallel.processes_for(10_000) == 4
