@@ -42,6 +42,7 @@ _REGISTRY: dict[tuple[str, str], str] = {
     ("vscode", "tasks"): "generic_mcp.vscode_tasks",
     ("claude_desktop", "mcp"): "generic_mcp.mcp",
     ("windsurf", "mcp"): "generic_mcp.mcp",
+    ("windsurf", "hooks"): "windsurf.hooks_file",
     ("windsurf", "settings"): "generic_mcp.vscode_settings",
     ("roo_code", "mcp"): "generic_mcp.mcp",
     ("kiro", "mcp"): "generic_mcp.mcp",
