@@ -161,30 +161,32 @@ def hooks(document: Document, value: Any, at: tuple[str | int, ...]) -> list[Fac
             else:
                 items = [((*at, event, i, "hooks", j), as_dict(h)) for j, h in enumerate(as_list(handlers))]
             for key_path, handler in items:
-                kind = as_str(handler.get("type")) or "command"
                 command = as_str(handler.get("command"))
                 args = str_list(handler.get("args"))
                 if command is None and args:
                     command = " ".join(args)
                 anchor = (*key_path, "command") if "command" in handler else (*key_path, "url") if "url" in handler else key_path
-                facts.append(
-                    fact(
-                        document,
-                        "hook",
-                        anchor,
-                        event=str(event),
-                        matcher=matcher if matcher is None or isinstance(matcher, str) else str(matcher),
-                        type=kind,
-                        command=command,
-                        url=as_str(handler.get("url")),
-                        server=as_str(handler.get("server")),
-                        timeout=handler.get("timeout"),
-                        run_async=bool(handler.get("async", False)),
-                    )
-                )
+                facts.append(hook_fact(document, anchor, event, matcher if matcher is None or isinstance(matcher, str) else str(matcher), handler, command))
                 if "matcher" in group:
                     facts[-1] = facts[-1]._replace(anchors={"matcher": (*at, event, i, "matcher")})
     return facts
+
+
+def hook_fact(document: Document, key_path: tuple[str | int, ...], event: Any, matcher: str | None, handler: dict[str, Any], command: str | None) -> Fact:
+    """One `hook` fact: what every hook rule reads, whichever agent's file it comes from."""
+    return fact(
+        document,
+        "hook",
+        key_path,
+        event=str(event),
+        matcher=matcher,
+        type=as_str(handler.get("type")) or "command",
+        command=command,
+        url=as_str(handler.get("url")),
+        server=as_str(handler.get("server")),
+        timeout=handler.get("timeout"),
+        run_async=bool(handler.get("async", False)),
+    )
 
 
 def _rule_fact(document: Document, key_path: tuple[str | int, ...], decision: str, rule: str) -> Fact:

@@ -46,3 +46,10 @@ def as_str(value: Any) -> str | None:
 
 def str_list(value: Any) -> list[str]:
     return [str(v) for v in as_list(value) if isinstance(v, (str, int, float))]
+
+
+def tool_rule_fact(document: Document, key_path: KeyPath, decision: str, rule: str) -> Fact:
+    """A `Tool(specifier)` permission rule (Cursor, Gemini) as a `permission_rule` fact."""
+    tool, _, rest = rule.partition("(")
+    specifier = rest[:-1] if rest.endswith(")") else (rest or None)
+    return fact(document, "permission_rule", key_path, decision=decision, rule=rule, tool=tool.strip(), specifier=specifier)

@@ -7,12 +7,12 @@ from __future__ import annotations
 from sigil_scan.adapters.claude_code import hooks
 from sigil_scan.adapters.common import (
     AdaptContext,
-    KeyPath,
     as_dict,
     as_list,
     as_str,
     fact,
     str_list,
+    tool_rule_fact,
 )
 from sigil_scan.adapters.mcp import server_facts
 from sigil_scan.model import Document, Fact
@@ -25,12 +25,6 @@ def mcp(document: Document, context: AdaptContext) -> list[Fact]:
 def hooks_file(document: Document, context: AdaptContext) -> list[Fact]:
     """`{"version": 1, "hooks": {"<event>": [{"command": ..., "matcher": ...}]}}`."""
     return hooks(document, as_dict(document.value).get("hooks"), ("hooks",))
-
-
-def _rule(document: Document, key_path: KeyPath, decision: str, rule: str) -> Fact:
-    tool, _, rest = rule.partition("(")
-    specifier = rest[:-1] if rest.endswith(")") else (rest or None)
-    return fact(document, "permission_rule", key_path, decision=decision, rule=rule, tool=tool.strip(), specifier=specifier)
 
 
 def cli(document: Document, context: AdaptContext) -> list[Fact]:
@@ -55,7 +49,7 @@ def cli(document: Document, context: AdaptContext) -> list[Fact]:
         for decision in ("allow", "deny"):
             for i, rule in enumerate(as_list(perms.get(decision))):
                 if isinstance(rule, str):
-                    facts.append(_rule(document, ("permissions", decision, i), decision, rule))
+                    facts.append(tool_rule_fact(document, ("permissions", decision, i), decision, rule))
     mode = as_str(data.get("approvalMode"))
     if mode:
         facts.append(fact(document, "permission_mode", ("approvalMode",), mode=mode, key="approvalMode"))
@@ -75,8 +69,8 @@ def ide_permissions(document: Document, context: AdaptContext) -> list[Fact]:
     facts = []
     for i, entry in enumerate(as_list(data.get("terminalAllowlist"))):
         if isinstance(entry, str):
-            facts.append(_rule(document, ("terminalAllowlist", i), "allow", f"Shell({entry})" if entry != "*" else "Shell(*)"))
+            facts.append(tool_rule_fact(document, ("terminalAllowlist", i), "allow", f"Shell({entry})" if entry != "*" else "Shell(*)"))
     for i, entry in enumerate(as_list(data.get("mcpAllowlist"))):
         if isinstance(entry, str):
-            facts.append(_rule(document, ("mcpAllowlist", i), "allow", f"Mcp({entry})"))
+            facts.append(tool_rule_fact(document, ("mcpAllowlist", i), "allow", f"Mcp({entry})"))
     return facts

@@ -6,7 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from sigil_scan.adapters.claude_code import controls, hooks
-from sigil_scan.adapters.common import AdaptContext, KeyPath, as_dict, as_list, as_str, fact
+from sigil_scan.adapters.common import (
+    AdaptContext,
+    KeyPath,
+    as_dict,
+    as_list,
+    as_str,
+    fact,
+    tool_rule_fact,
+)
 from sigil_scan.adapters.mcp import server_facts
 from sigil_scan.model import Document, Fact, ScopeKind
 
@@ -64,7 +72,7 @@ def settings(document: Document, context: AdaptContext) -> list[Fact]:
     if found:
         for i, rule in enumerate(as_list(found[1])):
             if isinstance(rule, str):
-                facts.append(_rule(document, (*found[0], i), rule))
+                facts.append(tool_rule_fact(document, (*found[0], i), "allow", rule))
     found = _first(data, ("security", "folderTrust", "enabled"), ("folderTrust",), ("folderTrustFeature",))
     if found and found[1] is False:
         facts.append(fact(document, "trust_grant", found[0], path="*", level="trusted", mechanism="folder_trust_disabled"))
@@ -84,12 +92,6 @@ def settings(document: Document, context: AdaptContext) -> list[Fact]:
     if context.scope.kind is ScopeKind.MANAGED:
         facts += controls(document, data, _SYSTEM_CONTROLS)
     return facts
-
-
-def _rule(document: Document, key_path: KeyPath, rule: str) -> Fact:
-    tool, _, rest = rule.partition("(")
-    specifier = rest[:-1] if rest.endswith(")") else (rest or None)
-    return fact(document, "permission_rule", key_path, decision="allow", rule=rule, tool=tool.strip(), specifier=specifier)
 
 
 def trusted_folders(document: Document, context: AdaptContext) -> list[Fact]:

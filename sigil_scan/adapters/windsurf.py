@@ -10,8 +10,8 @@ fetch-and-run commands, scripts) apply as they do to Claude Code, Codex, Gemini 
 
 from __future__ import annotations
 
-from sigil_scan.adapters.claude_code import hooks
-from sigil_scan.adapters.common import AdaptContext, as_dict, as_list, as_str, fact
+from sigil_scan.adapters.claude_code import hook_fact, hooks
+from sigil_scan.adapters.common import AdaptContext, as_dict, as_list, as_str
 from sigil_scan.model import Document, Fact
 
 _SHELLS = ("bash", "powershell")
@@ -28,6 +28,5 @@ def hooks_file(document: Document, context: AdaptContext) -> list[Fact]:
             for shell in _SHELLS:
                 command = as_str(entry.get(shell))
                 if command is not None:
-                    facts.append(fact(document, "hook", ("hooks", event, i, shell), event=str(event), matcher=None, type="command",
-                                      command=command, url=None, server=None, timeout=entry.get("timeout"), run_async=False, shell=shell))
+                    facts.append(hook_fact(document, ("hooks", event, i, shell), event, None, entry, command))
     return facts

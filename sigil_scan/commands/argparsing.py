@@ -15,6 +15,8 @@ import os
 import stat
 import sys
 
+from sigil_scan.errors import SigilError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and pathlib stay out of `sigil --version`; the scan path brings its own
     from collections.abc import Callable
@@ -116,6 +118,10 @@ def invoke(prog: str, target: str, argv: list[str]) -> int:
         return command.run(args) or 0
     except UsageError as exc:
         parser.error(str(exc))
+    except SigilError as exc:  # any command's expected failure: one message, exit 2
+        from sigil_scan.commands.common import fail
+
+        fail(str(exc))
 
 
 def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:

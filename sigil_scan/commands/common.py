@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 from sigil_scan.errors import SigilError
 from sigil_scan.model import INCOMPLETE_KINDS  # noqa: F401 - re-exported for commands
@@ -50,7 +50,7 @@ def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
     stream.flush()
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     echo(f"sigil: error: {message}", err=True)
     raise SystemExit(2)
 

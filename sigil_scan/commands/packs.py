@@ -68,13 +68,10 @@ def _keygen(prefix: Path, trust: Path | None, not_before: str | None, not_after:
     end = _when(not_after, start + valid_days * 86400, "--not-after")
     if end <= start:
         raise UsageError("--not-after must be after --not-before")
-    try:
-        key = generate()
-        private, public = write_keypair(key, prefix)
-        if trust is not None:
-            _add_to_trust(trust, key.key_id, key.public_key, format_ts(start), format_ts(end))
-    except SigilError as exc:
-        fail(str(exc))
+    key = generate()
+    private, public = write_keypair(key, prefix)
+    if trust is not None:
+        _add_to_trust(trust, key.key_id, key.public_key, format_ts(start), format_ts(end))
     echo(f"key id:      {key.key_id}")
     echo(f"private key: {private} (mode 600; keep it secret)")
     echo(f"public key:  {public}")
@@ -123,13 +120,10 @@ def _pack(directory: Path, output: Path, name: str, version: str, sequence: int 
 
     issued = float(int(time.time()))
     expires = _when(expires_at, issued + expires_in * 86400, "--expires-at")
-    try:
-        data, manifest, skipped = build_pack(
-            directory, name=name, version=version, sequence=sequence or int(issued), issued_at=issued, expires_at=expires, min_scanner_version=min_scanner_version
-        )
-        _write_atomic(output, data)
-    except SigilError as exc:
-        fail(str(exc))
+    data, manifest, skipped = build_pack(
+        directory, name=name, version=version, sequence=sequence or int(issued), issued_at=issued, expires_at=expires, min_scanner_version=min_scanner_version
+    )
+    _write_atomic(output, data)
     for rel in skipped:
         echo(f"sigil: warning: {safe(rel)}: not pack data (rubric.yaml, rules/, patterns/, surfaces/ YAML), skipped", err=True)
     echo(f"packed {len(manifest['files'])} files into {output}: {manifest['name']} {manifest['version']}, sequence {manifest['sequence']}, expires {manifest['expires_at']} (unsigned)")
@@ -150,14 +144,11 @@ def _sign(pack: Path, key_file: Path, output: Path | None) -> None:
     from sigil_scan.packs.keys import read_private
     from sigil_scan.packs.sign import sign_pack
 
-    try:
-        key, warning = read_private(key_file)
-        if warning:
-            echo(f"sigil: warning: {warning}", err=True)
-        data, manifest = sign_pack(read_pack_file(pack), key)
-        _write_atomic(output or pack, data)
-    except SigilError as exc:
-        fail(str(exc))
+    key, warning = read_private(key_file)
+    if warning:
+        echo(f"sigil: warning: {warning}", err=True)
+    data, manifest = sign_pack(read_pack_file(pack), key)
+    _write_atomic(output or pack, data)
     echo(f"signed {manifest['name']} {manifest['version']} (sequence {manifest['sequence']}) with {key.key_id}: {output or pack}")
 
 
@@ -181,8 +172,6 @@ def _verify(pack: Path, trust: Path | None, state_db: Path | None) -> None:
         result = verify_pack_bytes(read_pack_file(pack), trust=resolve_trust(trust), state_db=_state_db(state_db))
     except PackRejected as exc:
         fail(f"{pack}: rejected ({exc.reason}): {exc.detail}")
-    except SigilError as exc:
-        fail(str(exc))
     echo(f"ok: {result.name} {result.version}, sequence {result.sequence}, signed by {result.key_id}, expires {result.expires_at}, {len(result.files)} files")
 
 
@@ -207,8 +196,6 @@ def _install(pack: Path, trust: Path | None, state_db: Path | None) -> None:
         result = install_pack(read_pack_file(pack), trust=resolve_trust(trust), state_db=_state_db(state_db), packs_dir=packs_dir())
     except PackRejected as exc:
         fail(f"{pack}: rejected ({exc.reason}): {exc.detail}; the installed pack is unchanged")
-    except SigilError as exc:
-        fail(str(exc))
     echo(f"installed {result.name} {result.version} (sequence {result.sequence}) at {installed_path(packs_dir(), result.name)}")
 
 
@@ -241,11 +228,10 @@ def _inspect(pack: Path, trust: Path | None, state_db: Path | None) -> None:
         fail(f"{pack}: unreadable ({exc.reason}): {exc.detail}")
     except (ValueError, AttributeError, RecursionError) as exc:
         fail(f"{pack}: unreadable manifest: {type(exc).__name__}")
-    except SigilError as exc:
-        fail(str(exc))
     if not isinstance(manifest, dict):
         fail(f"{pack}: the manifest is not a JSON object")
-    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    listed = manifest.get("files")
+    files: dict[str, Any] = listed if isinstance(listed, dict) else {}
     echo(f"pack:        {safe(str(manifest.get('name')))} {safe(str(manifest.get('version')))}")
     for label, field_name in (("sequence", "sequence"), ("issued", "issued_at"), ("expires", "expires_at"), ("needs", "min_scanner_version")):
         echo(f"{label + ':':<12} {safe(str(manifest.get(field_name)))}")
@@ -262,7 +248,7 @@ def _inspect(pack: Path, trust: Path | None, state_db: Path | None) -> None:
         entry = files[path] if isinstance(files[path], dict) else {}
         echo(f"  {safe(path)}  {entry.get('size')} bytes  blake3 {str(entry.get('blake3'))[:16]}…")
     name = manifest.get("name")
-    installed = installed_path(packs_dir(), name) if valid_name(name) else None
+    installed = installed_path(packs_dir(), str(name)) if valid_name(name) else None
     if installed is None or not installed.is_file():
         echo("installed:   none of this name")
         return
@@ -313,8 +299,6 @@ def _sign_policy(policy: Path, key_file: Path, output: Path, name: str, version:
         _write_atomic(output, sign_document(payload, key))
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read {policy}: {exc}")
-    except SigilError as exc:
-        fail(str(exc))
     echo(f"signed policy {name} (sequence {payload['sequence']}) with {key.key_id}: {output}")
 
 

@@ -8,16 +8,12 @@ from pathlib import Path
 
 from sigil_scan.commands.argparsing import DIRECTORY, AppendTuple, Group, Leaf
 from sigil_scan.commands.common import echo, fail
-from sigil_scan.errors import SigilError
 
 
 def _library(rules_dirs: tuple[Path, ...], *, bundled: bool = True):  # type: ignore[no-untyped-def]
     from sigil_scan.engine.library import load_library
 
-    try:
-        return load_library(list(rules_dirs), include_bundled=bundled)
-    except SigilError as exc:
-        fail(str(exc))
+    return load_library(list(rules_dirs), include_bundled=bundled)
 
 
 _PACKS = "sigil_scan.commands.packs"

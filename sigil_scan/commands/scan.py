@@ -295,25 +295,19 @@ def run_scan(args: argparse.Namespace) -> int:
     if req.watch:
         from sigil_scan.watch.runner import run_watch
 
-        try:
-            sys.exit(run_watch(req))
-        except SigilError as exc:
-            fail(str(exc))
-    try:
-        load_project_config(req)
-        result, display, scanner = run(req)
-        apply_project_policy(req, result, display, scanner)
-        req.fail_on = req.fail_on or "high"
-        events: list[dict[str, Any]] | None = None
-        if req.spool or req.fmt == "jsonl" or req.state_db or req.policy:
-            from sigil_scan.events import scan_events
+        sys.exit(run_watch(req))
+    load_project_config(req)
+    result, display, scanner = run(req)
+    apply_project_policy(req, result, display, scanner)
+    req.fail_on = req.fail_on or "high"
+    events: list[dict[str, Any]] | None = None
+    if req.spool or req.fmt == "jsonl" or req.state_db or req.policy:
+        from sigil_scan.events import scan_events
 
-            events = req.extra.get("pack_events", []) + record_state(req, result, display) + scan_events(result, display)
-            emit_to_spool(req, events)
-        text = render(req, result, display, scanner, events)
-        write_output(text, req.output)
-    except SigilError as exc:
-        fail(str(exc))
+        events = req.extra.get("pack_events", []) + record_state(req, result, display) + scan_events(result, display)
+        emit_to_spool(req, events)
+    text = render(req, result, display, scanner, events)
+    write_output(text, req.output)
     if not req.quiet:
         from sigil_scan.formats.text import safe, summary
 
@@ -366,10 +360,7 @@ def run_explain(args: argparse.Namespace) -> int:
     """Print the arithmetic behind each surface's score."""
     from sigil_scan.formats.text import safe
 
-    try:
-        result, display, scanner = run(ScanRequest(paths=tuple(args.paths), home_flag=args.home_flag, rules_dirs=args.rules_dirs))
-    except SigilError as exc:
-        fail(str(exc))
+    result, display, scanner = run(ScanRequest(paths=tuple(args.paths), home_flag=args.home_flag, rules_dirs=args.rules_dirs))
     rubric = scanner.rubric
     lines: list[str] = []
     for s in result.surfaces:

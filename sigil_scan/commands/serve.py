@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from sigil_scan.commands.argparsing import DIRECTORY, FILE, IntRange, leaf, with_default
-from sigil_scan.commands.common import fail
 
 _PORT, _BODY, _BATCH = IntRange(0, 65535), IntRange(1024), IntRange(1)
 
@@ -51,7 +50,6 @@ def _serve(
 
     For tests and pilots; fleet scale belongs to a SIEM. Listens on 127.0.0.1 unless --bind says otherwise.
     """
-    from sigil_scan.errors import SigilError
     from sigil_scan.serve.config import ServeConfig, load_tokens, read_secret_file
     from sigil_scan.serve.server import serve as run
 
@@ -74,8 +72,6 @@ def _serve(
         )
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         run(config)
-    except SigilError as exc:
-        fail(str(exc))
     except KeyboardInterrupt:
         pass
 

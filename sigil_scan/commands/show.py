@@ -80,8 +80,6 @@ show_config = leaf(_show_config, _config_arguments)
 
 def _effective_policy(library: Any, policy: Path | None, platform: str | None) -> dict[str, Any] | None:
     """The merged policy (built-in targets, overrides, user targets) when a policy is known."""
-    from sigil_scan.commands.common import fail
-    from sigil_scan.errors import SigilError
     from sigil_scan.locations import config_dir
     from sigil_scan.policy import load_policy, merge
     from sigil_scan.surfaces import current_platform
@@ -90,11 +88,7 @@ def _effective_policy(library: Any, policy: Path | None, platform: str | None) -
     path = policy or (default if default.is_file() else None)
     if path is None:
         return None
-    try:
-        merged = merge(load_policy(path), library, platform=platform or current_platform(), home=home_dir())
-    except SigilError as exc:
-        fail(str(exc))
-        return None
+    merged = merge(load_policy(path), library, platform=platform or current_platform(), home=home_dir())
     return merged.wire(home=home_dir(), env=os.environ)
 
 

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from sigil_scan.commands.argparsing import DIRECTORY, FILE, leaf
-from sigil_scan.commands.common import echo, fail
+from sigil_scan.commands.common import echo
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,21 +27,16 @@ def _upload(config_path: Path | None, spool: Path | None, follow: bool, max_seco
     the command line. Exit 0 when the spool is drained, 2 on a config error or when delivery could
     not finish (nothing is lost: the checkpoint did not move).
     """
-    from sigil_scan.errors import SigilError
     from sigil_scan.locations import config_dir
     from sigil_scan.upload.config import load_config
     from sigil_scan.upload.runner import Uploader
 
     path = config_path or config_dir() / "upload.yaml"
-    try:
-        config = load_config(path)
-        if spool is not None:
-            config.spool = spool
-        stop = threading.Event()
-        uploader = Uploader(config, log=lambda text: echo(text, err=True), stop=stop)
-    except SigilError as exc:
-        fail(str(exc))
-        return
+    config = load_config(path)
+    if spool is not None:
+        config.spool = spool
+    stop = threading.Event()
+    uploader = Uploader(config, log=lambda text: echo(text, err=True), stop=stop)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
@@ -50,9 +45,6 @@ def _upload(config_path: Path | None, spool: Path | None, follow: bool, max_seco
             drained = True
         else:
             drained = uploader.run_once()
-    except SigilError as exc:
-        fail(str(exc))
-        return
     finally:
         uploader.close()
     st = uploader.status
